@@ -1,0 +1,1 @@
+"""Pure text functions for Vietnamese: normalisation, folding, tokens, abbreviations, aspects, PII masking."""

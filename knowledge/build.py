@@ -1,0 +1,57 @@
+"""`python -m knowledge build`: parse the source, report coverage, write a build atomically."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+from knowledge.errors import BadRecord
+from knowledge.importer import ParseReport, parse_record, read_raw_records
+from knowledge.records import Procedure
+from knowledge.settings import KnowledgeSettings
+from knowledge.store import FORMAT_VERSION, KnowledgeStore, Manifest, file_sha256, parser_version
+
+
+def build(settings: KnowledgeSettings, progress: bool = True) -> tuple[Path, ParseReport, Manifest]:
+    """Parse every record and write a new build; returns (build dir, report, manifest)."""
+    started = time.perf_counter()
+    source = settings.source_path
+    source_hash = file_sha256(source)
+    report = ParseReport()
+    procedures: list[Procedure] = []
+    seen: set[str] = set()
+    with source.open(encoding="utf-8") as handle:
+        total = sum(1 for line in handle if line.strip())
+    raw_records = read_raw_records(source)
+    iterator = tqdm(raw_records, total=total, desc="parse", unit="rec", file=sys.stderr, disable=not progress)
+    for raw in iterator:
+        procedure = parse_record(raw, report)
+        if procedure.code in seen:
+            raise BadRecord(procedure.code, "duplicate procedure code")
+        seen.add(procedure.code)
+        procedures.append(procedure)
+    manifest = Manifest(
+        format_version=FORMAT_VERSION,
+        parser_version=parser_version(),
+        source_path=str(source),
+        source_sha256=source_hash,
+        records=len(procedures),
+        record_hashes={p.code: p.content_hash for p in procedures},
+        built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        build_seconds=round(time.perf_counter() - started, 2),
+    )
+    store = KnowledgeStore(settings.index_dir)
+    build_dir = store.write_build(procedures, manifest, "\n".join(report.lines()), report.failures)
+    return build_dir, report, manifest
+
+
+def ensure_built(settings: KnowledgeSettings, progress: bool = True) -> KnowledgeStore:
+    """Build when nothing is built or the build is stale; return the store."""
+    store = KnowledgeStore(settings.index_dir)
+    if store.is_stale(settings.source_path):
+        print("knowledge base missing or stale — building", file=sys.stderr)
+        build(settings, progress=progress)
+    return store

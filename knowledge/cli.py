@@ -1,0 +1,200 @@
+"""Command line: build, search, ask, show, chat, eval, tune.
+
+Progress and logs go to stderr; with ``--json`` and ``--jsonl`` stdout carries JSON only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from knowledge.errors import KnowledgeError
+from knowledge.settings import get_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except KnowledgeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m knowledge", description="Hanoi public-service assistant: knowledge base"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    build = commands.add_parser("build", help="parse the national procedures and write the knowledge base")
+    build.add_argument("--quiet", action="store_true", help="no progress bar")
+    build.set_defaults(handler=_build)
+
+    check = commands.add_parser("parse-check", help="field-level precision against the hand-checked records")
+    check.set_defaults(handler=_parse_check)
+
+    search = commands.add_parser("search", help="rank procedures for a question (or a JSONL batch)")
+    search.add_argument("question", nargs="?", help="the question")
+    search.add_argument(
+        "--jsonl", type=Path, help='batch: a file of {"id", "question"} lines; one JSON line out per line in'
+    )
+    search.add_argument("--top-k", type=int, default=5)
+    search.add_argument("--json", action="store_true", help="print JSON")
+    search.set_defaults(handler=_search)
+
+    ask = commands.add_parser("ask", help="answer a question as the assistant would")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true")
+    ask.set_defaults(handler=_ask)
+
+    show = commands.add_parser("show", help="the full card of one procedure")
+    show.add_argument("code")
+    show.set_defaults(handler=_show)
+
+    chat = commands.add_parser("chat", help="ask questions interactively (Ctrl-D to quit)")
+    chat.set_defaults(handler=_chat)
+
+    evaluate = commands.add_parser("eval", help="measure retrieval and decisions on labelled questions")
+    evaluate.add_argument("file", type=Path)
+    evaluate.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    evaluate.set_defaults(handler=_eval)
+
+    tune = commands.add_parser("tune", help="choose the abstention threshold by grouped cross-validation")
+    tune.add_argument("file", type=Path)
+    tune.set_defaults(handler=_tune)
+    return parser
+
+
+def _service(quiet: bool = False):  # noqa: ANN202 - imported lazily to keep `--help` fast
+    from knowledge.service import AnswerService
+
+    return AnswerService.from_settings(progress=not quiet)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from knowledge.build import build
+
+    started = time.perf_counter()
+    build_dir, report, manifest = build(get_settings(), progress=not args.quiet)
+    for line in report.lines():
+        print(line)
+    print(f"codes that failed a parser: {build_dir / 'parse_failures.json'}")
+    print(
+        f"built {manifest.records} procedures in {time.perf_counter() - started:.1f} s "
+        f"(parser {manifest.parser_version}) → {build_dir}"
+    )
+    return 0
+
+
+def _parse_check(args: argparse.Namespace) -> int:
+    from knowledge.handcheck import compare
+    from knowledge.importer import parse_record, read_raw_records
+
+    tests_data = Path(__file__).resolve().parent.parent / "tests" / "data"
+    procedures = {
+        raw["ma_thu_tuc"]: parse_record(raw) for raw in read_raw_records(tests_data / "fixture_records.jsonl")
+    }
+    print("\n".join(compare(procedures, tests_data / "handchecked").lines()))
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    service = _service(quiet=bool(args.jsonl))
+    if args.jsonl:
+        return _search_batch(service, args.jsonl, args.top_k)
+    if not args.question:
+        print("error: give a question or --jsonl FILE", file=sys.stderr)
+        return 2
+    result = service.search(args.question, top_k=args.top_k)
+    if args.json:
+        print(json.dumps(_search_payload(None, result), ensure_ascii=False))
+        return 0
+    print(f"decision: {result.decision}   aspect: {result.query.aspect}   {result.reason}")
+    for rank, candidate in enumerate(result.candidates, start=1):
+        print(f"{rank:>2}. {candidate.code}  {candidate.score:.3f}  {candidate.name}")
+    return 0
+
+
+def _search_payload(question_id, result) -> dict:  # noqa: ANN001
+    return {
+        "id": question_id,
+        "results": [{"code": c.code, "name": c.name, "score": round(c.score, 4)} for c in result.candidates],
+        "decision": result.decision,
+        "aspect": result.query.aspect,
+    }
+
+
+def _search_batch(service, path: Path, top_k: int) -> int:  # noqa: ANN001
+    with path.open(encoding="utf-8") as handle:
+        for line_number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                question_id, question = row.get("id"), str(row.get("question") or "")
+            except (json.JSONDecodeError, AttributeError) as error:
+                print(
+                    f"line {line_number}: not a JSON object ({error}); answered as an empty question", file=sys.stderr
+                )
+                question_id, question = None, ""
+            result = service.search(question, top_k=top_k)
+            print(json.dumps(_search_payload(question_id, result), ensure_ascii=False), flush=True)
+    return 0
+
+
+def _ask(args: argparse.Namespace) -> int:
+    answer = _service().ask(args.question)
+    if args.json:
+        payload = {
+            "decision": answer.decision,
+            "aspect": answer.aspect,
+            "text": answer.text,
+            "code": answer.procedure.code if answer.procedure else None,
+            "url": answer.citation_url,
+            "candidates": [c.__dict__ for c in answer.candidates[:5]],
+            "options": [c.__dict__ for c in answer.options],
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=1))
+    else:
+        print(answer.text)
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    print(_service().card(args.code))
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from knowledge.chat import run_chat
+
+    return run_chat(_service())
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from knowledge.evaluation import read_questions, report
+
+    service = _service()
+    started = time.perf_counter()
+    questions = read_questions(args.file)
+    text, figures = report(questions, service.search)
+    print(text)
+    print(f"{len(questions)} questions × 2 in {time.perf_counter() - started:.1f} s")
+    if args.json:
+        print(json.dumps(figures, ensure_ascii=False, indent=1))
+    return 0
+
+
+def _tune(args: argparse.Namespace) -> int:
+    from knowledge.evaluation import read_questions
+    from knowledge.tuning import tune
+
+    print(tune(_service().searcher, read_questions(args.file)))
+    return 0

@@ -1,0 +1,101 @@
+"""Lexical retrieval over procedure names and key fields with BM25 (bm25s).
+
+Three channels, each a BM25 index over syllable unigrams and bigrams:
+
+- ``name``: the procedure name, folded (diacritics removed) — tolerant of hurried typing;
+- ``name_accented``: the name with diacritics — separates "mã" from "mà" when the user typed them;
+- ``body``: field, result documents, required documents, conditions and applicants, folded —
+  catches questions that describe the situation instead of naming the procedure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import bm25s
+import numpy as np
+
+from knowledge.query import AnalyzedQuery, document_terms
+from knowledge.records import Procedure
+
+CHANNELS = ("name", "name_accented", "body")
+_BODY_CHAR_LIMIT = 1500
+
+
+def name_text(procedure: Procedure) -> str:
+    return procedure.name
+
+
+def body_text(procedure: Procedure) -> str:
+    parts = [procedure.field or ""]
+    parts += [result.name for result in procedure.results]
+    parts += [document.name for document in procedure.documents[:15]]
+    parts.append((procedure.conditions or "")[:400])
+    return " ".join(parts)[:_BODY_CHAR_LIMIT]
+
+
+@dataclass(frozen=True)
+class ChannelScores:
+    """Raw BM25 scores of one query against every procedure, per channel."""
+
+    name: np.ndarray
+    name_accented: np.ndarray
+    body: np.ndarray
+
+
+class LexicalIndex:
+    """BM25 indexes of every procedure, built in memory from the records (about a second)."""
+
+    def __init__(self, procedures: Sequence[Procedure], name_b: float = 0.75, body_b: float = 0.75) -> None:
+        self.size = len(procedures)
+        folded_names, accented_names, folded_bodies = [], [], []
+        for procedure in procedures:
+            folded, accented = document_terms(name_text(procedure))
+            folded_names.append(folded or ["_"])
+            accented_names.append(accented or ["_"])
+            folded_bodies.append(document_terms(body_text(procedure))[0] or ["_"])
+        self._name = _bm25(folded_names, name_b)
+        self._name_accented = _bm25(accented_names, name_b)
+        self._body = _bm25(folded_bodies, body_b)
+        self.name_vocabulary = frozenset(term for terms in folded_names for term in terms)
+        self.body_vocabulary = frozenset(term for terms in folded_bodies for term in terms)
+        self._name_document_frequency = _document_frequency(folded_names)
+        self._body_document_frequency = _document_frequency(folded_bodies)
+
+    def scores(self, query: AnalyzedQuery) -> ChannelScores:
+        return ChannelScores(
+            name=_scores(self._name, query.folded_terms, self.size),
+            name_accented=_scores(self._name_accented, query.accented_terms, self.size)
+            if query.typed_with_diacritics
+            else np.zeros(self.size, dtype=np.float32),
+            body=_scores(self._body, query.folded_terms, self.size),
+        )
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of a folded term over names and bodies (0 when unseen)."""
+        frequency = self._name_document_frequency.get(term, 0) + self._body_document_frequency.get(term, 0)
+        if frequency == 0:
+            return 0.0
+        return float(np.log(1 + (2 * self.size - frequency + 0.5) / (frequency + 0.5)))
+
+
+def _bm25(corpus_terms: list[list[str]], b: float) -> bm25s.BM25:
+    index = bm25s.BM25(k1=1.2, b=b)
+    index.index(corpus_terms, show_progress=False)
+    return index
+
+
+def _scores(index: bm25s.BM25, terms: list[str], size: int) -> np.ndarray:
+    known = [term for term in terms if term in index.vocab_dict]
+    if not known:
+        return np.zeros(size, dtype=np.float32)
+    return index.get_scores(known)
+
+
+def _document_frequency(corpus_terms: list[list[str]]) -> dict[str, int]:
+    frequency: dict[str, int] = {}
+    for terms in corpus_terms:
+        for term in set(terms):
+            frequency[term] = frequency.get(term, 0) + 1
+    return frequency

@@ -1,0 +1,182 @@
+"""Turn a user's message into the terms retrieval works with.
+
+Same steps for every channel: normalise (NFC, tone placement), spell out chat shorthand,
+append official wording for abbreviations, detect the aspect, drop function words, and
+produce syllable unigrams and bigrams in two forms — folded (no diacritics) for the tolerant
+channel and accented for the precise one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from nlu.abbreviations import find_expansions, replace_shorthand
+from nlu.aspects import Aspect, detect_aspect, strip_question_phrases
+from nlu.places import strip_places
+from nlu.text import fold, has_diacritics, normalize, syllables
+
+# Longer messages are cut before analysis: a 10,000-character paste must not cost seconds.
+MAX_QUERY_CHARS = 600
+
+# Words that carry no information about which procedure is meant (checked tolerantly:
+# a word typed without diacritics matches any accents).
+STOPWORDS = [
+    "tôi",
+    "mình",
+    "em",
+    "anh",
+    "chị",
+    "bạn",
+    "ạ",
+    "à",
+    "ơi",
+    "nhé",
+    "nha",
+    "vậy",
+    "thì",
+    "là",
+    "mà",
+    "có",
+    "không",
+    "được",
+    "gì",
+    "nào",
+    "sao",
+    "thế",
+    "như",
+    "làm",
+    "cần",
+    "muốn",
+    "phải",
+    "ở",
+    "đâu",
+    "bao",
+    "nhiêu",
+    "lâu",
+    "hỏi",
+    "xin",
+    "cho",
+    "biết",
+    "đề",
+    "nghị",
+    "giúp",
+    "với",
+    "và",
+    "hoặc",
+    "của",
+    "các",
+    "những",
+    "này",
+    "đó",
+    "khi",
+    "nếu",
+    "để",
+    "bị",
+    "rồi",
+    "đã",
+    "đang",
+    "sẽ",
+    "nay",
+    "giờ",
+    "ai",
+    "việc",
+    "thủ",
+    "tục",
+    "hồ",
+    "sơ",
+    "giấy",
+    "tờ",
+    "gồm",
+    "cách",
+    "nơi",
+    "nộp",
+    "hiện",
+    "tại",
+    "theo",
+    "ra",
+    "mới",
+    "lại",
+    "luôn",
+    "cũng",
+    "vẫn",
+    "còn",
+    "chưa",
+    "vừa",
+    "sắp",
+    "tự",
+    "qua",
+    "trên",
+    "về",
+]
+_ACCENTED_STOPWORDS = frozenset(STOPWORDS)
+_FOLDED_STOPWORDS = frozenset(fold(word) for word in STOPWORDS)
+
+
+def is_stopword(token: str) -> bool:
+    if has_diacritics(token):
+        return token in _ACCENTED_STOPWORDS
+    return token in _FOLDED_STOPWORDS
+
+
+def terms(tokens: list[str]) -> list[str]:
+    """Unigrams without stopwords, plus bigrams that are not made of stopwords only."""
+    unigrams = [token for token in tokens if not is_stopword(token)]
+    bigrams = [
+        f"{first}_{second}"
+        for first, second in zip(tokens, tokens[1:])
+        if not (is_stopword(first) and is_stopword(second))
+    ]
+    return list(dict.fromkeys(unigrams + bigrams))
+
+
+def document_terms(text: str) -> tuple[list[str], list[str]]:
+    """(folded terms, accented terms) of a knowledge-base text; no stopword removal needed there."""
+    accented = syllables(text)
+    folded = [fold(token) for token in accented]
+    return _with_bigrams(folded), _with_bigrams(accented)
+
+
+def _with_bigrams(tokens: list[str]) -> list[str]:
+    return tokens + [f"{first}_{second}" for first, second in zip(tokens, tokens[1:])]
+
+
+@dataclass(frozen=True)
+class AnalyzedQuery:
+    original: str
+    text: str
+    aspect: Aspect
+    expansions: tuple[str, ...]
+    folded_terms: list[str] = field(default_factory=list)
+    accented_terms: list[str] = field(default_factory=list)
+    core_folded_terms: list[str] = field(default_factory=list)
+    typed_with_diacritics: bool = False
+    truncated: bool = False
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.core_folded_terms
+
+
+@lru_cache(maxsize=2048)
+def analyze(question: str) -> AnalyzedQuery:
+    """Everything retrieval needs to know about ``question``."""
+    original = question or ""
+    truncated = len(original) > MAX_QUERY_CHARS
+    text = normalize(original[:MAX_QUERY_CHARS])
+    spelled = replace_shorthand(text)
+    core_tokens = strip_places(strip_question_phrases(syllables(spelled)))
+    expansions = tuple(dict.fromkeys(expansion.expansion for expansion in find_expansions(" ".join(core_tokens))))
+    expanded_tokens = core_tokens + [token for expansion in expansions for token in syllables(expansion)]
+    folded_tokens = [fold(token) for token in expanded_tokens]
+    return AnalyzedQuery(
+        original=original,
+        text=text,
+        aspect=detect_aspect(spelled),
+        expansions=expansions,
+        folded_terms=terms(folded_tokens),
+        accented_terms=terms(expanded_tokens),
+        core_folded_terms=terms([fold(token) for token in core_tokens]),
+        typed_with_diacritics=has_diacritics(text),
+        truncated=truncated,
+    )

@@ -1,0 +1,262 @@
+"""Retrieval and decision: rank procedures for a question, then answer, clarify or abstain.
+
+Ranking fuses the lexical channels (see :mod:`knowledge.lexical`) after normalising each by
+its best score for the query, then demotes candidates carrying variant markers the question
+does not mention. The decision uses evidence that does not depend on that normalisation:
+how much of the question's informative vocabulary the best candidate actually covers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+
+from knowledge.lexical import LexicalIndex, body_text, name_text
+from knowledge.query import AnalyzedQuery, analyze, document_terms, is_stopword
+from knowledge.records import Procedure
+from knowledge.scope import mentions, uncovered_subjects
+from knowledge.variants import family_key, family_name, is_action_marker, unrequested_markers
+from nlu.abbreviations import ABBREVIATIONS, ACTION_WORDS
+from nlu.aspects import asks_for_procedure, is_definition_question
+from nlu.text import fold
+
+Decision = Literal["answer", "clarify", "abstain"]
+
+_ABBREVIATION_KEYS = frozenset(fold(key) for key in {**ABBREVIATIONS, **ACTION_WORDS})
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """Weights and thresholds; defaults chosen by cross-validation on the dev set (see README)."""
+
+    weight_name: float = 1.0
+    weight_name_accented: float = 0.5
+    weight_body: float = 0.35
+    variant_penalty: float = 0.12
+    action_penalty: float = 0.2
+    central_level_penalty: float = 0.03
+    rerank_depth: int = 30
+    # evidence = 0.5 * coverage + phrase coverage + name coverage (see Candidate)
+    abstain_below_evidence: float = 0.75
+    # a question about a field outside the knowledge base is answered only on a strong name match
+    out_of_scope_name_coverage: float = 0.6
+    clarify_within: float = 0.10
+    # when the best candidate is a different act than asked ("cấp đổi" for "làm thẻ"), ask wider
+    clarify_action_within: float = 0.25
+    max_clarify_options: int = 4
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A ranked procedure with the evidence the decision looks at.
+
+    ``coverage``: IDF-weighted share of the question's words found in the procedure's text;
+    ``phrase_coverage``: share of the question's word pairs found there;
+    ``name_coverage``: share of the procedure name's words that the question contains.
+    """
+
+    procedure: Procedure
+    score: float
+    coverage: float = 0.0
+    phrase_coverage: float = 0.0
+    name_coverage: float = 0.0
+
+    @property
+    def code(self) -> str:
+        return self.procedure.code
+
+    @property
+    def name(self) -> str:
+        return self.procedure.name
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: AnalyzedQuery
+    candidates: list[Candidate]
+    decision: Decision
+    options: list[Candidate] = field(default_factory=list)
+    reason: str = ""
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+
+class Searcher:
+    """Lexical search with variant awareness and an answer/clarify/abstain decision."""
+
+    def __init__(self, procedures: Sequence[Procedure], params: SearchParams | None = None) -> None:
+        self.procedures = list(procedures)
+        self.params = params or SearchParams()
+        self.index = LexicalIndex(self.procedures)
+        self._terms = [
+            frozenset(document_terms(name_text(p))[0]) | frozenset(document_terms(body_text(p))[0])
+            for p in self.procedures
+        ]
+        self._name_words = [
+            [
+                word
+                for word in dict.fromkeys(document_terms(family_name(p.name))[0])
+                if "_" not in word and not is_stopword(word)
+            ]
+            for p in self.procedures
+        ]
+        self._max_idf = max((self.index.idf(term) for term in self.index.name_vocabulary), default=1.0)
+
+    def with_params(self, params: SearchParams) -> Searcher:
+        clone = object.__new__(Searcher)
+        clone.__dict__.update(self.__dict__)
+        clone.params = params
+        return clone
+
+    def search(self, question: str, top_k: int = 10) -> SearchResult:
+        query = analyze(question)
+        if query.is_empty:
+            return SearchResult(query, [], "abstain", reason="empty question")
+        candidates = self._rank(query)[: max(top_k, self.params.max_clarify_options)]
+        decision, options, reason = self._decide(query, candidates)
+        return SearchResult(query, candidates[:top_k], decision, options, reason)
+
+    # -- ranking -------------------------------------------------------------------------
+
+    def fused_scores(self, query: AnalyzedQuery) -> np.ndarray:
+        channel = self.index.scores(query)
+        p = self.params
+        return (
+            p.weight_name * _by_best(channel.name)
+            + p.weight_name_accented * _by_best(channel.name_accented)
+            + p.weight_body * _by_best(channel.body)
+        )
+
+    def _rank(self, query: AnalyzedQuery) -> list[Candidate]:
+        fused = self.fused_scores(query)
+        if not fused.any():
+            return []
+        depth = min(self.params.rerank_depth, len(fused))
+        top = np.argpartition(-fused, depth - 1)[:depth]
+        query_text = " ".join([query.text, *query.expansions])
+        rescored = []
+        for position in top:
+            procedure = self.procedures[position]
+            score = float(fused[position])
+            if score <= 0:
+                continue
+            unrequested = unrequested_markers(procedure.name, query_text)
+            actions = sum(is_action_marker(marker) for marker in unrequested)
+            score -= self.params.action_penalty * actions + self.params.variant_penalty * (len(unrequested) - actions)
+            if "trung ương" in procedure.name.lower() and "trung uong" not in fold(query_text):
+                # Hanoi residents deal with the city or ward, not the central office, unless they say so.
+                score -= self.params.central_level_penalty
+            rescored.append(
+                Candidate(
+                    procedure,
+                    score,
+                    coverage=self._coverage(query, position),
+                    phrase_coverage=self._phrase_coverage(query, position),
+                    name_coverage=self._name_coverage(query, position),
+                )
+            )
+        return sorted(rescored, key=lambda candidate: (-candidate.score, candidate.code))
+
+    def _coverage(self, query: AnalyzedQuery, position: int) -> float:
+        """IDF-weighted share of the question's informative words found in the procedure's text."""
+        covered = total = 0.0
+        terms = self._terms[position]
+        for term in query.core_folded_terms:
+            if "_" in term:
+                continue
+            weight = self._term_weight(term)
+            total += weight
+            if term in terms or self._abbreviation_covered(term, query, terms):
+                covered += weight
+        return covered / total if total else 0.0
+
+    def _phrase_coverage(self, query: AnalyzedQuery, position: int) -> float:
+        pairs = [term for term in query.core_folded_terms if "_" in term]
+        if not pairs:
+            return 1.0 if query.core_folded_terms else 0.0
+        terms = self._terms[position]
+        return sum(pair in terms for pair in pairs) / len(pairs)
+
+    def _name_coverage(self, query: AnalyzedQuery, position: int) -> float:
+        words = self._name_words[position]
+        if not words:
+            return 0.0
+        asked = set(query.folded_terms)
+        return sum(word in asked for word in words) / len(words)
+
+    def _term_weight(self, term: str) -> float:
+        if term in _ABBREVIATION_KEYS:
+            return self._max_idf / 2
+        idf = self.index.idf(term)
+        if idf == 0.0:
+            # A word the knowledge base never uses is strong evidence the topic is elsewhere,
+            # unless it is too short to mean anything.
+            return self._max_idf if len(term) > 2 and not any(char.isdigit() for char in term) else 0.0
+        return idf
+
+    @staticmethod
+    def _abbreviation_covered(term: str, query: AnalyzedQuery, terms: frozenset[str]) -> bool:
+        if term not in _ABBREVIATION_KEYS:
+            return False
+        return any(all(fold(word) in terms for word in expansion.split()) for expansion in query.expansions)
+
+    # -- decision ------------------------------------------------------------------------
+
+    @staticmethod
+    def uncovered_subject(query: AnalyzedQuery, candidate: Candidate) -> str | None:
+        """A subject of the question from a field the knowledge base lacks, unmentioned by the candidate."""
+        procedure_text = candidate.name + " " + body_text(candidate.procedure)
+        for field_name, term in uncovered_subjects(query.text):
+            if not mentions(procedure_text, term):
+                return f"{term} ({field_name})"
+        return None
+
+    def _decide(self, query: AnalyzedQuery, candidates: list[Candidate]) -> tuple[Decision, list[Candidate], str]:
+        p = self.params
+        if not candidates:
+            return "abstain", [], "no procedure shares a word with the question"
+        best = candidates[0]
+        outside = self.uncovered_subject(query, best)
+        if outside and best.name_coverage < p.out_of_scope_name_coverage:
+            return "abstain", [], f"about {outside}, a field the knowledge base does not cover"
+        if is_definition_question(query.text) and not asks_for_procedure(query.text):
+            return "abstain", [], "a question about the law, not about doing a procedure"
+        if evidence(best) < p.abstain_below_evidence:
+            return "abstain", [], f"weak match (evidence {evidence(best):.2f})"
+        asked = " ".join([query.text, *query.expansions])
+        best_is_other_act = any(is_action_marker(m) for m in unrequested_markers(best.name, asked))
+        margin = p.clarify_action_within if best_is_other_act else p.clarify_within
+        family = family_key(best.name)
+        options, seen_names = [best], {family_name(best.name)}
+        for candidate in candidates[1:]:
+            if best.score - candidate.score > margin or len(options) == p.max_clarify_options:
+                break
+            other_act = any(is_action_marker(m) for m in unrequested_markers(candidate.name, asked))
+            if family_key(candidate.name) != family or (other_act and not best_is_other_act):
+                continue
+            if family_name(candidate.name) in seen_names:
+                continue  # the same procedure at another level: one choice is enough
+            seen_names.add(family_name(candidate.name))
+            options.append(candidate)
+        if len(options) > 1:
+            return "clarify", options, "variants of one procedure score alike"
+        return "answer", [], ""
+
+
+def evidence(candidate: Candidate) -> float:
+    """How strongly the question points at this candidate, independent of the other candidates."""
+    return 0.5 * candidate.coverage + candidate.phrase_coverage + candidate.name_coverage
+
+
+def _by_best(scores: np.ndarray) -> np.ndarray:
+    best = float(scores.max()) if scores.size else 0.0
+    return scores / best if best > 0 else scores
+
+
+def params_with(params: SearchParams, **changes: float) -> SearchParams:
+    return replace(params, **changes)

@@ -1,0 +1,125 @@
+"""The answer service: one entry point for every channel (CLI, API, chat adapters, Rasa actions).
+
+``ask`` understands a question, retrieves, decides (answer / clarify / abstain) and composes
+the Vietnamese reply with its citation. ``answer_about`` answers an aspect of a known procedure
+(follow-ups, a choice after a clarification). Nothing here raises on bad user input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from knowledge.build import ensure_built
+from knowledge.compose import ASPECT_TITLES, ReplyComposer
+from knowledge.errors import ProcedureNotFound
+from knowledge.hanoi import HanoiData, cached_hanoi_data
+from knowledge.records import Procedure
+from knowledge.search import Decision, Searcher, SearchParams, SearchResult
+from knowledge.settings import KnowledgeSettings, get_settings
+from nlu.aspects import Aspect
+
+EMPTY_QUESTION_REPLY = (
+    "Bạn hãy gõ câu hỏi về thủ tục hành chính, ví dụ: “làm căn cước ở đâu”, "
+    "“đăng ký khai sinh cần giấy tờ gì”, “xin lý lịch tư pháp online được không”."
+)
+
+
+@dataclass(frozen=True)
+class CandidateView:
+    code: str
+    name: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What every channel shows: the reply and the structure behind it."""
+
+    question: str
+    decision: Decision
+    aspect: Aspect
+    text: str
+    procedure: Procedure | None = None
+    candidates: list[CandidateView] = field(default_factory=list)
+    options: list[CandidateView] = field(default_factory=list)
+    reason: str = ""
+
+    @property
+    def citation_url(self) -> str | None:
+        return self.procedure.url if self.procedure else None
+
+
+class AnswerService:
+    def __init__(self, procedures: list[Procedure], hanoi: HanoiData, params: SearchParams | None = None) -> None:
+        self.searcher = Searcher(procedures, params)
+        self.composer = ReplyComposer(hanoi)
+        self.hanoi = hanoi
+        self._by_code = {procedure.code: procedure for procedure in procedures}
+
+    @classmethod
+    def from_settings(cls, settings: KnowledgeSettings | None = None, progress: bool = True) -> AnswerService:
+        """Load the current build (building it first if missing or stale)."""
+        settings = settings or get_settings()
+        store = ensure_built(settings, progress=progress)
+        return cls(store.load_procedures(), cached_hanoi_data(settings.hanoi_data_path))
+
+    # -- questions -----------------------------------------------------------------------
+
+    def search(self, question: str, top_k: int = 10) -> SearchResult:
+        return self.searcher.search(question or "", top_k=top_k)
+
+    def ask(self, question: str) -> Answer:
+        result = self.search(question)
+        query = result.query
+        candidates = [CandidateView(c.code, c.name, round(c.score, 4)) for c in result.candidates]
+        if query.is_empty:
+            return Answer(
+                question, "abstain", query.aspect, EMPTY_QUESTION_REPLY, candidates=candidates, reason=result.reason
+            )
+        if result.decision == "abstain":
+            subject = self.searcher.uncovered_subject(query, result.best) if result.best else None
+            field_name = subject.split("(")[-1].rstrip(")") if subject else None
+            text = self.composer.abstain(field_name)
+            return Answer(question, "abstain", query.aspect, text, candidates=candidates, reason=result.reason)
+        if result.decision == "clarify":
+            options = [CandidateView(c.code, c.name, round(c.score, 4)) for c in result.options]
+            text = self.composer.clarify([c.procedure for c in result.options])
+            return Answer(
+                question, "clarify", query.aspect, text, candidates=candidates, options=options, reason=result.reason
+            )
+        best = result.best.procedure
+        text = self.composer.answer(best, query.aspect)
+        return Answer(question, "answer", query.aspect, text, procedure=best, candidates=candidates)
+
+    def answer_about(self, code: str, aspect: Aspect) -> Answer:
+        """The reply about ``aspect`` of the procedure ``code`` (after a choice or a follow-up)."""
+        procedure = self.procedure(code)
+        text = self.composer.answer(procedure, aspect)
+        return Answer(f"{code} {aspect}", "answer", aspect, text, procedure=procedure)
+
+    def procedure(self, code: str) -> Procedure:
+        try:
+            return self._by_code[code.strip()]
+        except KeyError:
+            raise ProcedureNotFound(code) from None
+
+    def card(self, code: str) -> str:
+        """The full procedure card: every aspect, for `show` and the hotline console."""
+        procedure = self.procedure(code)
+        parts = [f"{procedure.name} (mã {procedure.code})"]
+        for aspect in (
+            "general",
+            "documents",
+            "fee",
+            "time",
+            "where",
+            "online",
+            "steps",
+            "eligibility",
+            "result",
+            "legal_basis",
+        ):
+            parts.append(f"\n== {ASPECT_TITLES[aspect]} ==")
+            parts.extend(self.composer.section(procedure, aspect))
+        parts.append("\n" + self.composer.citation(procedure))
+        return "\n".join(parts)

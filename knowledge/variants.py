@@ -1,0 +1,122 @@
+"""Variants of one procedure: level, lưu động, có yếu tố nước ngoài, đăng ký lại, cấp lại/cấp đổi...
+
+The national list holds many near-twins ("Thủ tục đăng ký khai sinh", "... lưu động",
+"... có yếu tố nước ngoài", "Đăng ký lại ..."). A candidate that carries a variant marker the
+question does not mention is less likely to be what the user means, and when several twins
+remain equally likely the assistant asks which one instead of guessing.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from nlu.text import fold, has_diacritics, syllables
+
+# Phrases (compared with their accents) that make a procedure a different act on the same paper ("Xóa đăng ký tạm trú"
+# is not "Đăng ký tạm trú"): a candidate carrying one the question lacks is demoted and never
+# offered as a mere variant.
+ACTION_MARKERS = (
+    "đăng ký lại",
+    "cấp lại",
+    "cấp đổi",
+    "đổi",
+    "gia hạn",
+    "thu hồi",
+    "điều chỉnh",
+    "bổ sung",
+    "thay đổi",
+    "xóa",
+    "hủy",
+    "trích lục",
+    "chuyển đổi",
+    "tạm ngừng",
+    "chấm dứt",
+    "khôi phục",
+)
+
+# Phrases that narrow a procedure to a case ("lưu động", "có yếu tố nước ngoài", an age):
+# twins that differ only by these are offered as choices when the question does not decide.
+QUALIFIER_MARKERS = (
+    "lưu động",
+    "yếu tố nước ngoài",
+    "người nước ngoài",
+    "nước ngoài",
+    "khu vực biên giới",
+    "tạm thời",
+    "kết hợp",
+    "liên thông",
+    "quân sự",
+    "công an nhân dân",
+    "dưới 14 tuổi",
+    "từ đủ 14 tuổi trở lên",
+    "từ đủ 14 tuổi",
+)
+
+VARIANT_MARKERS = ACTION_MARKERS + QUALIFIER_MARKERS
+
+_LEVEL_SUFFIX = re.compile(
+    r"\s*[\(\-–]?\s*(?:thực hiện\s+)?(?:tại\s+)?cấp\s+(?:trung ương|tỉnh|tinh|huyện|xã|bộ)(?:\s*,\s*cấp\s+(?:tỉnh|xã|huyện))*\s*\)?\s*$",
+    re.IGNORECASE,
+)
+_PROCEDURE_PREFIX = re.compile(r"^\s*thủ tục\s+", re.IGNORECASE)
+
+
+_MARKER_TOKENS = {marker: syllables(marker) for marker in VARIANT_MARKERS}
+
+
+@lru_cache(maxsize=8192)
+def markers_in(text: str) -> frozenset[str]:
+    """Variant markers present in ``text``; a word typed without diacritics matches any accents."""
+    tokens = syllables(text)
+    found = {marker for marker, marker_tokens in _MARKER_TOKENS.items() if _contains(tokens, marker_tokens)}
+    # "yếu tố nước ngoài" contains "nước ngoài", "cấp đổi" contains "đổi": keep the most specific.
+    return frozenset(
+        marker
+        for marker in found
+        if not any(other != marker and _contains(_MARKER_TOKENS[other], _MARKER_TOKENS[marker]) for other in found)
+    )
+
+
+def _contains(tokens: list[str], phrase: list[str]) -> bool:
+    for start in range(len(tokens) - len(phrase) + 1):
+        window = tokens[start : start + len(phrase)]
+        if all(
+            typed == key or (not has_diacritics(typed) and fold(key) == typed) for typed, key in zip(window, phrase)
+        ):
+            return True
+    return False
+
+
+def unrequested_markers(procedure_name: str, query_text: str) -> frozenset[str]:
+    """Markers of the procedure's name that the question does not mention."""
+    asked = syllables(query_text)
+    return frozenset(marker for marker in markers_in(procedure_name) if not _contains(asked, _MARKER_TOKENS[marker]))
+
+
+def is_action_marker(marker: str) -> bool:
+    return marker in ACTION_MARKERS
+
+
+def family_name(procedure_name: str) -> str:
+    """The name without the leading "Thủ tục" and the trailing level, as people would say it."""
+    return _LEVEL_SUFFIX.sub("", _PROCEDURE_PREFIX.sub("", procedure_name)).strip()
+
+
+@lru_cache(maxsize=8192)
+def family_key(procedure_name: str) -> str:
+    """The name with level and variant markers removed: twins share it."""
+    name = _PROCEDURE_PREFIX.sub("", procedure_name)
+    name = _LEVEL_SUFFIX.sub("", name)
+    folded = f" {fold(name)} "
+    for marker in sorted(VARIANT_MARKERS, key=len, reverse=True):
+        folded = folded.replace(f" {fold(marker)} ", " ")
+    # words that never tell two procedures apart ("Cấp thẻ căn cước cho người ..." vs "Cấp đổi thẻ căn cước")
+    folded = re.sub(r"\b(co|cho|nguoi|cap|doi voi|truong hop)\b", " ", folded)
+    return re.sub(r"[^a-z0-9]+", " ", folded).strip()
+
+
+def level_label(procedure_name: str) -> str | None:
+    """The level written in the name, e.g. 'cấp tỉnh' from '(thực hiện tại cấp tỉnh)'."""
+    match = re.search(r"cấp\s+(trung ương|tỉnh|tinh|huyện|xã|bộ)", procedure_name[-40:], re.IGNORECASE)
+    return f"cấp {match.group(1).lower()}" if match else None

@@ -1,0 +1,78 @@
+"""Shared fixtures.
+
+Two layers: the fixture corpus (47 real records copied into tests/data, parsed once per run)
+for fast unit tests, and the full knowledge base built once per run from ../shared into a
+temporary data directory (tests marked ``slow``; CI runs them too).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from knowledge.hanoi import HanoiData, load_hanoi_data
+from knowledge.importer import ParseReport, parse_record, read_raw_records
+from knowledge.records import Procedure
+from knowledge.settings import REPOSITORY_ROOT, KnowledgeSettings
+
+TESTS_DIR = Path(__file__).resolve().parent
+FIXTURE_RECORDS = TESTS_DIR / "data" / "fixture_records.jsonl"
+HANDCHECKED_DIR = TESTS_DIR / "data" / "handchecked"
+SHARED_DIR = REPOSITORY_ROOT.parent / "shared"
+NATIONAL_SOURCE = SHARED_DIR / "data" / "tthc" / "national-procedures.jsonl"
+DEV_SET = SHARED_DIR / "eval" / "dev.jsonl"
+SEEDS_DIR = SHARED_DIR / "seeds"
+
+
+@pytest.fixture(scope="session")
+def raw_fixture_records() -> dict[str, dict]:
+    return {raw["ma_thu_tuc"]: raw for raw in read_raw_records(FIXTURE_RECORDS)}
+
+
+@pytest.fixture(scope="session")
+def fixture_procedures(raw_fixture_records: dict[str, dict]) -> dict[str, Procedure]:
+    return {code: parse_record(raw) for code, raw in raw_fixture_records.items()}
+
+
+@pytest.fixture(scope="session")
+def hanoi() -> HanoiData:
+    return load_hanoi_data(REPOSITORY_ROOT / "knowledge" / "data" / "hanoi.yaml")
+
+
+@pytest.fixture(scope="session")
+def full_settings(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeSettings:
+    """Settings pointing at the shared national data and a per-run data directory."""
+    if not NATIONAL_SOURCE.exists():
+        pytest.skip(f"national data not found at {NATIONAL_SOURCE}")
+    data_dir = Path(os.environ.get("TTHC_TEST_DATA_DIR") or tmp_path_factory.mktemp("tthc-data"))
+    return KnowledgeSettings(source_path=NATIONAL_SOURCE, data_dir=data_dir)
+
+
+@pytest.fixture(scope="session")
+def full_build(full_settings: KnowledgeSettings):
+    """The full knowledge base, built once per test run: (build dir, report, manifest)."""
+    from knowledge.build import build
+
+    return build(full_settings, progress=False)
+
+
+@pytest.fixture(scope="session")
+def service(full_settings: KnowledgeSettings, full_build):
+    from knowledge.service import AnswerService
+
+    return AnswerService.from_settings(full_settings, progress=False)
+
+
+@pytest.fixture(scope="session")
+def full_report(full_build) -> ParseReport:
+    return full_build[1]
+
+
+@pytest.fixture(scope="session")
+def dev_questions() -> list[dict]:
+    if not DEV_SET.exists():
+        pytest.skip("dev set not found")
+    return [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -1,0 +1,76 @@
+"""Search decisions on known questions, over the full knowledge base (built once per run)."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlu.text import fold
+
+pytestmark = pytest.mark.slow
+
+KNOWN = [
+    ("đăng ký khai sinh cho con", "1.001193"),
+    ("cấp lại giấy phép lái xe bị mất", "3.000348"),
+    ("mat bang lai xe thi lam lai o dau", "3.000348"),
+    ("xóa đăng ký thường trú", "1.003197"),
+    ("đăng ký kết hôn với người nước ngoài", "2.000806"),
+    ("cấp bản sao trích lục khai sinh", "2.000635"),
+    ("giải thể doanh nghiệp cần giấy tờ gì", "2.002023"),
+    ("đăng ký tạm trú ở đâu", "1.004194"),
+]
+
+
+@pytest.mark.parametrize(("question", "code"), KNOWN)
+def test_known_questions_rank_first(service, question: str, code: str) -> None:
+    result = service.search(question)
+    assert result.decision != "abstain", result.reason
+    assert result.candidates[0].code == code
+
+
+@pytest.mark.parametrize(("question", "code"), KNOWN)
+def test_known_questions_without_diacritics_stay_in_top_three(service, question: str, code: str) -> None:
+    result = service.search(fold(question))
+    assert code in [c.code for c in result.candidates[:3]]
+
+
+def test_variant_the_user_did_not_ask_for_is_demoted(service) -> None:
+    codes = [c.code for c in service.search("đăng ký khai sinh").candidates]
+    assert codes[0] == "1.001193"  # not "lưu động", not "có yếu tố nước ngoài"
+    assert service.search("dang ky tam tru").candidates[0].name == "Đăng ký tạm trú"  # not "Xóa đăng ký tạm trú"
+
+
+def test_twins_that_the_question_does_not_separate_are_offered_as_choices(service) -> None:
+    result = service.search("cap the can cuoc")
+    assert result.decision == "clarify"
+    names = [option.name for option in result.options]
+    assert any("dưới 14 tuổi" in name for name in names) and any("từ đủ 14 tuổi" in name for name in names)
+    assert 2 <= len(result.options) <= 4
+    assert len({name.split(" (")[0] for name in names}) == len(names)  # one choice per procedure, not per level
+
+
+def test_a_different_act_than_asked_leads_to_a_question(service) -> None:
+    # "làm thẻ căn cước" says neither "cấp đổi" nor "cấp lại": ask instead of picking one
+    result = service.search("làm thẻ căn cước")
+    assert result.decision == "clarify"
+    names = [option.name for option in result.options]
+    assert "Cấp đổi thẻ căn cước" in names and "Cấp lại thẻ căn cước" in names
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Cách nấu phở bò ngon?",
+        "Cho em hỏi điểm chuẩn vào lớp 10 công lập năm nay bao nhiêu?",
+        "thủ tục công bố mỹ phẩm nhập khẩu",
+        "Thế nào là hộ gia đình tham gia bảo hiểm y tế?",
+    ],
+)
+def test_out_of_knowledge_base_is_refused(service, question: str) -> None:
+    assert service.search(question).decision == "abstain"
+
+
+def test_results_are_filled_even_when_abstaining(service) -> None:
+    result = service.search("thủ tục công bố mỹ phẩm nhập khẩu")
+    assert result.decision == "abstain" and result.candidates
+    scores = [c.score for c in result.candidates]
+    assert scores == sorted(scores, reverse=True)

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The project's two commands on a fresh machine:
+#   ./dev.sh run    build the knowledge base if needed and start the assistant
+#   ./dev.sh test   install, lint and run the whole test suite (what CI runs)
+# Everything else (build, eval, tune, bench) is a sub-command too; ./dev.sh help lists them.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON_311="${PYTHON_311:-}"
+VENV=.venv
+STAMP="$VENV/.installed"
+
+find_python() {
+  if [[ -n "$PYTHON_311" ]]; then echo "$PYTHON_311"; return; fi
+  for candidate in python3.11 "$(command -v pyenv >/dev/null 2>&1 && pyenv root)/versions/3.11.7/bin/python" python3; do
+    if [[ -x "$(command -v "$candidate" 2>/dev/null)" ]] && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 11)' 2>/dev/null; then
+      command -v "$candidate"; return
+    fi
+  done
+  echo "Python 3.11 is required (set PYTHON_311=/path/to/python3.11)" >&2
+  exit 1
+}
+
+ensure_venv() {
+  local wanted
+  wanted="$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)"
+  if [[ -x "$VENV/bin/python" && -f "$STAMP" && "$(cat "$STAMP")" == "$wanted" ]]; then return; fi
+  if [[ ! -x "$VENV/bin/python" ]]; then
+    echo "creating $VENV" >&2
+    "$(find_python)" -m venv "$VENV"
+  fi
+  "$VENV/bin/python" -m pip install --quiet --upgrade "pip>=24" >&2
+  "$VENV/bin/python" -m pip install --quiet -c constraints.txt -e '.[dev]' >&2
+  echo "$wanted" > "$STAMP"
+}
+
+case "${1:-help}" in
+  run)
+    ensure_venv
+    shift
+    exec "$VENV/bin/python" -m knowledge chat "$@"
+    ;;
+  test)
+    ensure_venv
+    shift
+    "$VENV/bin/python" -m ruff check .
+    exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+  build|search|ask|show|chat|eval|tune|parse-check)
+    ensure_venv
+    exec "$VENV/bin/python" -m knowledge "$@"
+    ;;
+  bench)
+    ensure_venv
+    shift
+    exec "$VENV/bin/python" benchmarks/bench_search.py "$@"
+    ;;
+  *)
+    sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'
+    echo "Also: ./dev.sh build | search Q | ask Q | show CODE | eval FILE | tune FILE | parse-check | bench"
+    ;;
+esac

@@ -14,11 +14,24 @@ WELCOME = (
 )
 
 
+def _lines():  # noqa: ANN202 - a generator of typed lines
+    """Lines from a pipe, or typed at a prompt until Ctrl-D."""
+    if not sys.stdin.isatty():
+        yield from sys.stdin
+        return
+    while True:
+        try:
+            yield input("\nBạn: ")
+        except EOFError:
+            print()
+            return
+
+
 def run_chat(service: AnswerService) -> int:
     print(WELCOME)
     current_code: str | None = None
     options: list[str] = []
-    for line in sys.stdin if not sys.stdin.isatty() else iter(lambda: input("\nBạn: "), None):
+    for line in _lines():
         text = line.strip()
         if not text:
             continue

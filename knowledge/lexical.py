@@ -59,7 +59,6 @@ class LexicalIndex:
         self._name_accented = _bm25(accented_names, name_b)
         self._body = _bm25(folded_bodies, body_b)
         self.name_vocabulary = frozenset(term for terms in folded_names for term in terms)
-        self.body_vocabulary = frozenset(term for terms in folded_bodies for term in terms)
         self._name_document_frequency = _document_frequency(folded_names)
         self._body_document_frequency = _document_frequency(folded_bodies)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from nlu.text import fold, has_diacritics, syllables
+from nlu.text import contains_phrase, fold, syllables
 
 UNCOVERED_FIELDS: dict[str, tuple[str, ...]] = {
     "y tế": (
@@ -154,15 +154,9 @@ def _terms() -> list[tuple[str, list[str]]]:
 
 def _occurs(tokens: list[str], term: list[str]) -> bool:
     # One syllable typed without diacritics is too ambiguous ("duoc" is "được", not "dược").
-    tolerant = len(term) > 1
-    for start in range(len(tokens) - len(term) + 1):
-        window = tokens[start : start + len(term)]
-        if all(
-            typed == key or (tolerant and not has_diacritics(typed) and fold(key) == typed)
-            for typed, key in zip(window, term)
-        ):
-            return True
-    return False
+    if len(term) == 1:
+        return term[0] in tokens
+    return contains_phrase(tokens, term)
 
 
 def uncovered_subjects(question: str) -> list[tuple[str, str]]:

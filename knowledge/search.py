@@ -9,7 +9,7 @@ how much of the question's informative vocabulary the best candidate actually co
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -71,6 +71,12 @@ class Candidate:
     @property
     def name(self) -> str:
         return self.procedure.name
+
+
+@dataclass(frozen=True)
+class UncoveredSubject:
+    term: str
+    field: str
 
 
 @dataclass(frozen=True)
@@ -208,12 +214,12 @@ class Searcher:
     # -- decision ------------------------------------------------------------------------
 
     @staticmethod
-    def uncovered_subject(query: AnalyzedQuery, candidate: Candidate) -> str | None:
+    def uncovered_subject(query: AnalyzedQuery, candidate: Candidate) -> UncoveredSubject | None:
         """A subject of the question from a field the knowledge base lacks, unmentioned by the candidate."""
         procedure_text = candidate.name + " " + body_text(candidate.procedure)
         for field_name, term in uncovered_subjects(query.text):
             if not mentions(procedure_text, term):
-                return f"{term} ({field_name})"
+                return UncoveredSubject(term, field_name)
         return None
 
     def _decide(self, query: AnalyzedQuery, candidates: list[Candidate]) -> tuple[Decision, list[Candidate], str]:
@@ -223,7 +229,7 @@ class Searcher:
         best = candidates[0]
         outside = self.uncovered_subject(query, best)
         if outside and best.name_coverage < p.out_of_scope_name_coverage:
-            return "abstain", [], f"about {outside}, a field the knowledge base does not cover"
+            return "abstain", [], f"about {outside.term} ({outside.field}), a field the knowledge base does not cover"
         if is_definition_question(query.text) and not asks_for_procedure(query.text):
             return "abstain", [], "a question about the law, not about doing a procedure"
         if evidence(best) < p.abstain_below_evidence:
@@ -256,7 +262,3 @@ def evidence(candidate: Candidate) -> float:
 def _by_best(scores: np.ndarray) -> np.ndarray:
     best = float(scores.max()) if scores.size else 0.0
     return scores / best if best > 0 else scores
-
-
-def params_with(params: SearchParams, **changes: float) -> SearchParams:
-    return replace(params, **changes)

@@ -18,6 +18,9 @@ from knowledge.search import Decision, Searcher, SearchParams, SearchResult
 from knowledge.settings import KnowledgeSettings, get_settings
 from nlu.aspects import Aspect
 
+# The hotline card: overview first, then what callers ask most.
+CARD_ORDER = ("general", "documents", "fee", "time", "where", "online", "steps", "eligibility", "result", "legal_basis")
+
 EMPTY_QUESTION_REPLY = (
     "Bạn hãy gõ câu hỏi về thủ tục hành chính, ví dụ: “làm căn cước ở đâu”, "
     "“đăng ký khai sinh cần giấy tờ gì”, “xin lý lịch tư pháp online được không”."
@@ -78,8 +81,7 @@ class AnswerService:
             )
         if result.decision == "abstain":
             subject = self.searcher.uncovered_subject(query, result.best) if result.best else None
-            field_name = subject.split("(")[-1].rstrip(")") if subject else None
-            text = self.composer.abstain(field_name)
+            text = self.composer.abstain(subject.field if subject else None)
             return Answer(question, "abstain", query.aspect, text, candidates=candidates, reason=result.reason)
         if result.decision == "clarify":
             options = [CandidateView(c.code, c.name, round(c.score, 4)) for c in result.options]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from nlu.text import fold, has_diacritics, syllables
+from nlu.text import contains_phrase, fold, syllables
 
 # Phrases (compared with their accents) that make a procedure a different act on the same paper ("Xóa đăng ký tạm trú"
 # is not "Đăng ký tạm trú"): a candidate carrying one the question lacks is demoted and never
@@ -69,29 +69,23 @@ _MARKER_TOKENS = {marker: syllables(marker) for marker in VARIANT_MARKERS}
 def markers_in(text: str) -> frozenset[str]:
     """Variant markers present in ``text``; a word typed without diacritics matches any accents."""
     tokens = syllables(text)
-    found = {marker for marker, marker_tokens in _MARKER_TOKENS.items() if _contains(tokens, marker_tokens)}
+    found = {marker for marker, marker_tokens in _MARKER_TOKENS.items() if contains_phrase(tokens, marker_tokens)}
     # "yếu tố nước ngoài" contains "nước ngoài", "cấp đổi" contains "đổi": keep the most specific.
     return frozenset(
         marker
         for marker in found
-        if not any(other != marker and _contains(_MARKER_TOKENS[other], _MARKER_TOKENS[marker]) for other in found)
+        if not any(
+            other != marker and contains_phrase(_MARKER_TOKENS[other], _MARKER_TOKENS[marker]) for other in found
+        )
     )
-
-
-def _contains(tokens: list[str], phrase: list[str]) -> bool:
-    for start in range(len(tokens) - len(phrase) + 1):
-        window = tokens[start : start + len(phrase)]
-        if all(
-            typed == key or (not has_diacritics(typed) and fold(key) == typed) for typed, key in zip(window, phrase)
-        ):
-            return True
-    return False
 
 
 def unrequested_markers(procedure_name: str, query_text: str) -> frozenset[str]:
     """Markers of the procedure's name that the question does not mention."""
     asked = syllables(query_text)
-    return frozenset(marker for marker in markers_in(procedure_name) if not _contains(asked, _MARKER_TOKENS[marker]))
+    return frozenset(
+        marker for marker in markers_in(procedure_name) if not contains_phrase(asked, _MARKER_TOKENS[marker])
+    )
 
 
 def is_action_marker(marker: str) -> bool:

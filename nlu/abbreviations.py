@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from nlu.text import fold, has_diacritics, syllables
+from nlu.text import phrase_at, syllables
 
 # key as people write it (lower case, with diacritics where the word has them) -> official wording
 ABBREVIATIONS: dict[str, str] = {
@@ -174,13 +174,6 @@ def _entries() -> list[tuple[list[str], str]]:
     return sorted(entries, key=lambda entry: len(entry[0]), reverse=True)
 
 
-def _syllable_matches(typed: str, key: str) -> bool:
-    """An accented syllable must match exactly; one typed without diacritics matches any accents."""
-    if typed == key:
-        return True
-    return not has_diacritics(typed) and fold(key) == typed
-
-
 def find_expansions(text: str) -> list[Expansion]:
     """Abbreviations and everyday words found in ``text``, with the official wording for each."""
     tokens = syllables(text)
@@ -188,9 +181,9 @@ def find_expansions(text: str) -> list[Expansion]:
     position = 0
     while position < len(tokens):
         for key_tokens, expansion in _entries():
-            window = tokens[position : position + len(key_tokens)]
-            if len(window) == len(key_tokens) and all(map(_syllable_matches, window, key_tokens)):
-                found.append(Expansion(matched=" ".join(window), expansion=expansion))
+            if phrase_at(tokens, position, key_tokens):
+                matched = " ".join(tokens[position : position + len(key_tokens)])
+                found.append(Expansion(matched=matched, expansion=expansion))
                 position += len(key_tokens)
                 break
         else:

@@ -13,7 +13,7 @@ from typing import Literal
 
 from nlu.abbreviations import replace_shorthand
 from nlu.places import mentioned_places
-from nlu.text import fold, has_diacritics, syllables
+from nlu.text import contains_phrase, fold, phrase_at, remove_phrases, syllables
 
 Aspect = Literal[
     "documents", "fee", "time", "where", "online", "steps", "legal_basis", "eligibility", "result", "general"
@@ -304,10 +304,7 @@ def _inside_name_phrase(tokens: list[str], start: int, cue: list[str]) -> bool:
 
 
 def _matches_at(tokens: list[str], start: int, cue: list[str], check_names: bool = True) -> bool:
-    window = tokens[start : start + len(cue)]
-    if len(window) != len(cue):
-        return False
-    if not all(typed == key or (not has_diacritics(typed) and fold(key) == typed) for typed, key in zip(window, cue)):
+    if not phrase_at(tokens, start, cue):
         return False
     return not (check_names and _inside_name_phrase(tokens, start, cue))
 
@@ -397,22 +394,12 @@ QUESTION_PHRASES = [
 
 @lru_cache(maxsize=1)
 def _question_phrase_tokens() -> list[list[str]]:
-    return sorted((syllables(phrase) for phrase in QUESTION_PHRASES), key=len, reverse=True)
+    return [syllables(phrase) for phrase in QUESTION_PHRASES]
 
 
 def strip_question_phrases(tokens: list[str]) -> list[str]:
     """``tokens`` without the phrases that only say what is asked."""
-    kept = []
-    position = 0
-    while position < len(tokens):
-        for phrase in _question_phrase_tokens():
-            if _matches_at(tokens, position, phrase, check_names=False):
-                position += len(phrase)
-                break
-        else:
-            kept.append(tokens[position])
-            position += 1
-    return kept
+    return remove_phrases(tokens, _question_phrase_tokens())
 
 
 # "Thế nào là ...", "... là gì?", "Tại sao ...": the user wants the law explained.
@@ -476,12 +463,7 @@ PROCEDURE_CUES = [
 
 def _contains_any(question: str, phrases: list[str]) -> bool:
     tokens = syllables(replace_shorthand(question))
-    phrase_tokens = [syllables(phrase) for phrase in phrases]
-    return any(
-        _matches_at(tokens, start, phrase, check_names=False)
-        for phrase in phrase_tokens
-        for start in range(len(tokens))
-    )
+    return any(contains_phrase(tokens, syllables(phrase)) for phrase in phrases)
 
 
 def is_definition_question(question: str) -> bool:

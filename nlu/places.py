@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from nlu.text import fold, has_diacritics, syllables
+from nlu.text import contains_phrase, remove_phrases, syllables
 
 HANOI_PLACES = (
     "thành phố hà nội",
@@ -53,35 +53,14 @@ HANOI_PLACES = (
 
 @lru_cache(maxsize=1)
 def _place_tokens() -> list[list[str]]:
-    return sorted((syllables(place) for place in HANOI_PLACES), key=len, reverse=True)
-
-
-def _matches(window: list[str], place: list[str]) -> bool:
-    return len(window) == len(place) and all(
-        typed == key or (not has_diacritics(typed) and fold(key) == typed) for typed, key in zip(window, place)
-    )
+    return [syllables(place) for place in HANOI_PLACES]
 
 
 def strip_places(tokens: list[str]) -> list[str]:
     """``tokens`` without Hanoi place names."""
-    kept, position = [], 0
-    while position < len(tokens):
-        for place in _place_tokens():
-            if _matches(tokens[position : position + len(place)], place):
-                position += len(place)
-                break
-        else:
-            kept.append(tokens[position])
-            position += 1
-    return kept
+    return remove_phrases(tokens, _place_tokens())
 
 
 def mentioned_places(text: str) -> list[str]:
     tokens = syllables(text)
-    found = []
-    for place in _place_tokens():
-        for start in range(len(tokens) - len(place) + 1):
-            if _matches(tokens[start : start + len(place)], place):
-                found.append(" ".join(place))
-                break
-    return found
+    return [" ".join(place) for place in _place_tokens() if contains_phrase(tokens, place)]

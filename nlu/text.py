@@ -88,3 +88,33 @@ def syllables(text: str) -> list[str]:
 def folded_syllables(text: str) -> list[str]:
     """Syllables with diacritics folded away."""
     return [fold(token) for token in syllables(text)]
+
+
+def syllable_matches(typed: str, key: str) -> bool:
+    """An accented syllable must match exactly; one typed without diacritics matches any accents."""
+    return typed == key or (not has_diacritics(typed) and fold(key) == typed)
+
+
+def phrase_at(tokens: list[str], start: int, phrase: list[str]) -> bool:
+    """Whether ``phrase`` (syllables) occurs in ``tokens`` at ``start``, tolerating missing diacritics."""
+    window = tokens[start : start + len(phrase)]
+    return len(window) == len(phrase) and all(map(syllable_matches, window, phrase))
+
+
+def contains_phrase(tokens: list[str], phrase: list[str]) -> bool:
+    return any(phrase_at(tokens, start, phrase) for start in range(len(tokens) - len(phrase) + 1))
+
+
+def remove_phrases(tokens: list[str], phrases: list[list[str]]) -> list[str]:
+    """``tokens`` without any of ``phrases`` (tried longest first at each position)."""
+    ordered = sorted(phrases, key=len, reverse=True)
+    kept, position = [], 0
+    while position < len(tokens):
+        for phrase in ordered:
+            if phrase and phrase_at(tokens, position, phrase):
+                position += len(phrase)
+                break
+        else:
+            kept.append(tokens[position])
+            position += 1
+    return kept

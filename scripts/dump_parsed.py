@@ -12,27 +12,9 @@ import json
 import sys
 from pathlib import Path
 
+from knowledge.handcheck import parsed_view
 from knowledge.importer import parse_record, read_raw_records
 from knowledge.settings import get_settings
-
-CHECKED_FIELDS = (
-    "code",
-    "name",
-    "url",
-    "decision",
-    "levels",
-    "procedure_type",
-    "field",
-    "applicants",
-    "authorities",
-    "receiving_address",
-    "channels",
-    "documents",
-    "legal_basis",
-    "results",
-    "conditions",
-    "related",
-)
 
 
 def main(out_dir: str, *codes: str) -> None:
@@ -43,9 +25,7 @@ def main(out_dir: str, *codes: str) -> None:
         if raw.get("ma_thu_tuc") not in wanted:
             continue
         procedure = parse_record(raw)
-        data = procedure.model_dump(include=set(CHECKED_FIELDS), mode="json")
-        data["steps_count"] = len(procedure.steps)
-        ordered = {name: data[name] for name in (*CHECKED_FIELDS, "steps_count")}
+        ordered = parsed_view(procedure)
         (target / f"{procedure.code}.json").write_text(
             json.dumps(ordered, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )

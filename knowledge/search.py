@@ -40,7 +40,7 @@ class SearchParams:
     central_level_penalty: float = 0.03
     rerank_depth: int = 30
     # evidence = 0.5 * coverage + phrase coverage + name coverage (see Candidate)
-    abstain_below_evidence: float = 0.75
+    abstain_below_evidence: float = 0.70
     # a question about a field outside the knowledge base is answered only on a strong name match
     out_of_scope_name_coverage: float = 0.6
     clarify_within: float = 0.10

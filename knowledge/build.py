@@ -8,6 +8,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from knowledge.dense import build_vectors
+from knowledge.embedding.factory import document_encoder, query_encoder
 from knowledge.errors import BadRecord
 from knowledge.importer import ParseReport, parse_record, read_raw_records
 from knowledge.records import Procedure
@@ -16,7 +18,7 @@ from knowledge.store import FORMAT_VERSION, KnowledgeStore, Manifest, file_sha25
 
 
 def build(settings: KnowledgeSettings, progress: bool = True) -> tuple[Path, ParseReport, Manifest]:
-    """Parse every record and write a new build; returns (build dir, report, manifest)."""
+    """Parse every record (and encode the changed ones) into a new build; returns (build dir, report, manifest)."""
     started = time.perf_counter()
     source = settings.source_path
     source_hash = file_sha256(source)
@@ -44,14 +46,27 @@ def build(settings: KnowledgeSettings, progress: bool = True) -> tuple[Path, Par
         build_seconds=round(time.perf_counter() - started, 2),
     )
     store = KnowledgeStore(settings.index_dir)
-    build_dir = store.write_build(procedures, manifest, "\n".join(report.lines()), report.failures)
+    encoder = document_encoder(settings) if settings.dense_enabled else None
+    previous = store.previous_build()
+
+    def write_dense(directory: Path) -> None:
+        if encoder is not None:
+            dense = build_vectors(procedures, encoder, directory, previous)
+            print(
+                f"dense: {len(procedures)} passages with {dense.encoder} ({dense.dimension} dims), "
+                f"{dense.reused} reused, {dense.encode_seconds:.1f} s",
+                file=sys.stderr,
+            )
+
+    build_dir = store.write_build(procedures, manifest, "\n".join(report.lines()), report.failures, write_dense)
     return build_dir, report, manifest
 
 
 def ensure_built(settings: KnowledgeSettings, progress: bool = True) -> KnowledgeStore:
     """Build when nothing is built or the build is stale; return the store."""
     store = KnowledgeStore(settings.index_dir)
-    if store.is_stale(settings.source_path):
+    encoder = query_encoder(settings) if settings.dense_enabled else None
+    if store.is_stale(settings.source_path, encoder.model_id if encoder else None):
         print("knowledge base missing or stale — building", file=sys.stderr)
         build(settings, progress=progress)
     return store

@@ -62,11 +62,14 @@ class LexicalIndex:
         self._name_document_frequency = _document_frequency(folded_names)
         self._body_document_frequency = _document_frequency(folded_bodies)
 
-    def scores(self, query: AnalyzedQuery) -> ChannelScores:
+    def scores(self, query: AnalyzedQuery, accented_terms: list[str] | None = None) -> ChannelScores:
+        """BM25 per channel; ``accented_terms`` (diacritics restored) stand in for a query typed without them."""
+        accented = accented_terms if accented_terms is not None else query.accented_terms
+        use_accented = query.typed_with_diacritics or accented_terms is not None
         return ChannelScores(
             name=_scores(self._name, query.folded_terms, self.size),
-            name_accented=_scores(self._name_accented, query.accented_terms, self.size)
-            if query.typed_with_diacritics
+            name_accented=_scores(self._name_accented, accented, self.size)
+            if use_accented
             else np.zeros(self.size, dtype=np.float32),
             body=_scores(self._body, query.folded_terms, self.size),
         )

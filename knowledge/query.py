@@ -150,6 +150,7 @@ class AnalyzedQuery:
     folded_terms: list[str] = field(default_factory=list)
     accented_terms: list[str] = field(default_factory=list)
     core_folded_terms: list[str] = field(default_factory=list)
+    retrieval_text: str = ""
     typed_with_diacritics: bool = False
     truncated: bool = False
 
@@ -177,6 +178,7 @@ def analyze(question: str) -> AnalyzedQuery:
         folded_terms=terms(folded_tokens),
         accented_terms=terms(expanded_tokens),
         core_folded_terms=terms([fold(token) for token in core_tokens]),
+        retrieval_text=" ".join(core_tokens),
         typed_with_diacritics=has_diacritics(text),
         truncated=truncated,
     )

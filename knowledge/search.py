@@ -14,14 +14,16 @@ from typing import Literal
 
 import numpy as np
 
+from knowledge.dense import DenseIndex
+from knowledge.diacritics import DiacriticRestorer
 from knowledge.lexical import LexicalIndex, body_text, name_text
-from knowledge.query import AnalyzedQuery, analyze, document_terms, is_stopword
+from knowledge.query import AnalyzedQuery, analyze, document_terms, is_stopword, terms
 from knowledge.records import Procedure
 from knowledge.scope import mentions, uncovered_subjects
 from knowledge.variants import family_key, family_name, is_action_marker, unrequested_markers
 from nlu.abbreviations import ABBREVIATIONS, ACTION_WORDS
 from nlu.aspects import asks_for_procedure, is_definition_question
-from nlu.text import fold
+from nlu.text import fold, syllables
 
 Decision = Literal["answer", "clarify", "abstain"]
 
@@ -34,15 +36,21 @@ class SearchParams:
 
     weight_name: float = 1.0
     weight_name_accented: float = 0.5
-    weight_body: float = 0.35
+    weight_body: float = 0.5
     variant_penalty: float = 0.12
     action_penalty: float = 0.2
     central_level_penalty: float = 0.03
     rerank_depth: int = 30
     # evidence = 0.5 * coverage + phrase coverage + name coverage (see Candidate)
-    abstain_below_evidence: float = 0.70
+    abstain_below_evidence: float = 1.05
+    # the same without dense retrieval (evidence has no cosine term then)
+    abstain_below_lexical_evidence: float = 0.70
     # a question about a field outside the knowledge base is answered only on a strong name match
     out_of_scope_name_coverage: float = 0.6
+    weight_dense: float = 2.0
+    # evidence += weight × (cosine − center); e5 cosines of right answers sit around 0.85
+    dense_evidence_weight: float = 8.0
+    dense_evidence_center: float = 0.85
     clarify_within: float = 0.10
     # when the best candidate is a different act than asked ("cấp đổi" for "làm thẻ"), ask wider
     clarify_action_within: float = 0.25
@@ -55,7 +63,8 @@ class Candidate:
 
     ``coverage``: IDF-weighted share of the question's words found in the procedure's text;
     ``phrase_coverage``: share of the question's word pairs found there;
-    ``name_coverage``: share of the procedure name's words that the question contains.
+    ``name_coverage``: share of the procedure name's words that the question contains;
+    ``dense_similarity``: cosine of the question and the procedure's passage (None without dense).
     """
 
     procedure: Procedure
@@ -63,6 +72,7 @@ class Candidate:
     coverage: float = 0.0
     phrase_coverage: float = 0.0
     name_coverage: float = 0.0
+    dense_similarity: float | None = None
 
     @property
     def code(self) -> str:
@@ -95,9 +105,13 @@ class SearchResult:
 class Searcher:
     """Lexical search with variant awareness and an answer/clarify/abstain decision."""
 
-    def __init__(self, procedures: Sequence[Procedure], params: SearchParams | None = None) -> None:
+    def __init__(
+        self, procedures: Sequence[Procedure], params: SearchParams | None = None, dense: DenseIndex | None = None
+    ) -> None:
         self.procedures = list(procedures)
         self.params = params or SearchParams()
+        self.dense = dense
+        self.restorer = DiacriticRestorer(restorer_texts(self.procedures))
         self.index = LexicalIndex(self.procedures)
         self._terms = [
             frozenset(document_terms(name_text(p))[0]) | frozenset(document_terms(body_text(p))[0])
@@ -129,17 +143,33 @@ class Searcher:
 
     # -- ranking -------------------------------------------------------------------------
 
-    def fused_scores(self, query: AnalyzedQuery) -> np.ndarray:
-        channel = self.index.scores(query)
+    def restored_text(self, query: AnalyzedQuery) -> str:
+        """The retrieval words with diacritics restored where the user left them out."""
+        return self.restorer.restore(query.retrieval_text)
+
+    def fused_scores(self, query: AnalyzedQuery) -> tuple[np.ndarray, np.ndarray | None]:
+        """(fused score per procedure, dense cosine per procedure or None)."""
+        restored = None
+        if not query.typed_with_diacritics and query.retrieval_text:
+            restored_tokens = syllables(self.restored_text(query))
+            expansion_tokens = [token for expansion in query.expansions for token in syllables(expansion)]
+            restored = terms(restored_tokens + expansion_tokens)
+        channel = self.index.scores(query, restored)
         p = self.params
-        return (
+        fused = (
             p.weight_name * _by_best(channel.name)
             + p.weight_name_accented * _by_best(channel.name_accented)
             + p.weight_body * _by_best(channel.body)
         )
+        if self.dense is not None and p.weight_dense:
+            words = query.retrieval_text if query.typed_with_diacritics else self.restored_text(query)
+            dense_text = " ".join([words, *query.expansions]).strip() or query.text
+            similarities = self.dense.scores(dense_text)
+            return fused + p.weight_dense * _spread(similarities), similarities
+        return fused, None
 
     def _rank(self, query: AnalyzedQuery) -> list[Candidate]:
-        fused = self.fused_scores(query)
+        fused, similarities = self.fused_scores(query)
         if not fused.any():
             return []
         depth = min(self.params.rerank_depth, len(fused))
@@ -164,6 +194,7 @@ class Searcher:
                     coverage=self._coverage(query, position),
                     phrase_coverage=self._phrase_coverage(query, position),
                     name_coverage=self._name_coverage(query, position),
+                    dense_similarity=None if similarities is None else float(similarities[position]),
                 )
             )
         return sorted(rescored, key=lambda candidate: (-candidate.score, candidate.code))
@@ -232,8 +263,9 @@ class Searcher:
             return "abstain", [], f"about {outside.term} ({outside.field}), a field the knowledge base does not cover"
         if is_definition_question(query.text) and not asks_for_procedure(query.text):
             return "abstain", [], "a question about the law, not about doing a procedure"
-        if evidence(best) < p.abstain_below_evidence:
-            return "abstain", [], f"weak match (evidence {evidence(best):.2f})"
+        strength = evidence(best, p)
+        if strength < abstention_threshold(best, p):
+            return "abstain", [], f"weak match (evidence {strength:.2f})"
         asked = " ".join([query.text, *query.expansions])
         best_is_other_act = any(is_action_marker(m) for m in unrequested_markers(best.name, asked))
         margin = p.clarify_action_within if best_is_other_act else p.clarify_within
@@ -254,9 +286,42 @@ class Searcher:
         return "answer", [], ""
 
 
-def evidence(candidate: Candidate) -> float:
-    """How strongly the question points at this candidate, independent of the other candidates."""
-    return 0.5 * candidate.coverage + candidate.phrase_coverage + candidate.name_coverage
+def restorer_texts(procedures: Sequence[Procedure]) -> list[str]:
+    """The vocabulary diacritics are restored from: procedure texts and everyday wording."""
+    texts = []
+    for p in procedures:
+        texts += [p.name, p.field or "", " ".join(d.name for d in p.documents[:20]), (p.conditions or "")[:1000]]
+        texts += [p.steps_text[:2000], " ".join(r.name for r in p.results)]
+    # how people say it ("sổ đỏ", "bằng lái"), weighted so that it wins over rare homographs
+    texts += list(ABBREVIATIONS) * 20 + list(ACTION_WORDS) * 20
+    return texts
+
+
+def abstention_threshold(candidate: Candidate, params: SearchParams) -> float:
+    if candidate.dense_similarity is None:
+        return params.abstain_below_lexical_evidence
+    return params.abstain_below_evidence
+
+
+def evidence(candidate: Candidate, params: SearchParams | None = None) -> float:
+    """How strongly the question points at this candidate, independent of the other candidates.
+
+    Lexical coverage of the question and of the name, plus — with dense retrieval — how far the
+    passage's cosine lies above the typical cosine of a right answer.
+    """
+    params = params or SearchParams()
+    lexical = 0.5 * candidate.coverage + candidate.phrase_coverage + candidate.name_coverage
+    if candidate.dense_similarity is None:
+        return lexical
+    return lexical + params.dense_evidence_weight * (candidate.dense_similarity - params.dense_evidence_center)
+
+
+def _spread(similarities: np.ndarray) -> np.ndarray:
+    """Cosines are compressed (0.75–0.9 for everything); stretch so the mean is 0 and the best 1."""
+    best, mean = float(similarities.max()), float(similarities.mean())
+    if best <= mean:
+        return np.zeros_like(similarities)
+    return np.clip((similarities - mean) / (best - mean), 0.0, 1.0)
 
 
 def _by_best(scores: np.ndarray) -> np.ndarray:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from knowledge.build import ensure_built
 from knowledge.compose import ASPECT_TITLES, ReplyComposer
+from knowledge.dense import DenseIndex
+from knowledge.embedding.factory import query_encoder
 from knowledge.errors import ProcedureNotFound
 from knowledge.hanoi import HanoiData, cached_hanoi_data
 from knowledge.records import Procedure
@@ -53,8 +55,14 @@ class Answer:
 
 
 class AnswerService:
-    def __init__(self, procedures: list[Procedure], hanoi: HanoiData, params: SearchParams | None = None) -> None:
-        self.searcher = Searcher(procedures, params)
+    def __init__(
+        self,
+        procedures: list[Procedure],
+        hanoi: HanoiData,
+        params: SearchParams | None = None,
+        dense: DenseIndex | None = None,
+    ) -> None:
+        self.searcher = Searcher(procedures, params, dense)
         self.composer = ReplyComposer(hanoi)
         self.hanoi = hanoi
         self._by_code = {procedure.code: procedure for procedure in procedures}
@@ -64,7 +72,12 @@ class AnswerService:
         """Load the current build (building it first if missing or stale)."""
         settings = settings or get_settings()
         store = ensure_built(settings, progress=progress)
-        return cls(store.load_procedures(), cached_hanoi_data(settings.hanoi_data_path))
+        procedures = store.load_procedures()
+        dense = None
+        if settings.dense_enabled:
+            encoder = query_encoder(settings)
+            dense = DenseIndex(store.current_build(), encoder, [p.code for p in procedures])
+        return cls(procedures, cached_hanoi_data(settings.hanoi_data_path), dense=dense)
 
     # -- questions -----------------------------------------------------------------------
 

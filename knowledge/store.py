@@ -19,6 +19,7 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,22 +105,46 @@ class KnowledgeStore:
         with (build / "procedures.jsonl").open(encoding="utf-8") as handle:
             return [Procedure.model_validate_json(line) for line in handle if line.strip()]
 
-    def is_stale(self, source_path: Path) -> bool:
-        """True when nothing is built, or the source or the parser changed since the build."""
+    def is_stale(self, source_path: Path, dense_model_id: str | None = None) -> bool:
+        """True when nothing is built, the source or the parser changed, or the dense vectors
+        are missing or were made by another model than ``dense_model_id``."""
         try:
             manifest = self.manifest()
         except (IndexNotBuilt, FileNotFoundError, json.JSONDecodeError, TypeError):
             return True
+        if dense_model_id is not None:
+            dense_manifest = self.current_build() / "dense_manifest.json"
+            if not dense_manifest.exists():
+                return True
+            if json.loads(dense_manifest.read_text(encoding="utf-8")).get("model_id") != dense_model_id:
+                return True
         return (
             manifest.format_version != FORMAT_VERSION
             or manifest.parser_version != parser_version()
             or manifest.source_sha256 != file_sha256(source_path)
         )
 
+    def previous_build(self) -> Path | None:
+        try:
+            return self.current_build()
+        except IndexNotBuilt:
+            return None
+
     # -- writing ---------------------------------------------------------------------------
 
-    def write_build(self, procedures: list[Procedure], manifest: Manifest, report_text: str, failures: dict) -> Path:
-        """Write a complete build beside the others, then point ``current`` at it."""
+    def write_build(
+        self,
+        procedures: list[Procedure],
+        manifest: Manifest,
+        report_text: str,
+        failures: dict,
+        extra: Callable[[Path], None] | None = None,
+    ) -> Path:
+        """Write a complete build beside the others, then point ``current`` at it.
+
+        ``extra`` writes more artefacts (the dense vectors) into the staging directory; if it
+        fails, nothing is swapped and the previous build keeps serving.
+        """
         self.builds_dir.mkdir(parents=True, exist_ok=True)
         build_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
         staging = self.builds_dir / f".staging-{build_id}"
@@ -131,6 +156,8 @@ class KnowledgeStore:
             manifest.write(staging / "manifest.json")
             (staging / "parse_report.txt").write_text(report_text + "\n", encoding="utf-8")
             (staging / "parse_failures.json").write_text(json.dumps(failures, indent=1), encoding="utf-8")
+            if extra is not None:
+                extra(staging)
             final = self.builds_dir / build_id
             staging.rename(final)
         except BaseException:

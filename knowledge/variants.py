@@ -49,6 +49,8 @@ QUALIFIER_MARKERS = (
     "quân sự",
     "công an nhân dân",
     "dưới 14 tuổi",
+    # requested by an authority, not by the person: citizens asking mean the ordinary procedure
+    "theo yêu cầu của cơ quan",
     "từ đủ 14 tuổi trở lên",
     "từ đủ 14 tuổi",
 )

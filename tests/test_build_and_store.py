@@ -35,7 +35,9 @@ def test_build_writes_manifest_and_failure_file(full_build) -> None:
 
 
 def _settings(tmp_path: Path, source: Path) -> KnowledgeSettings:
-    return KnowledgeSettings(source_path=source, data_dir=tmp_path / "data")
+    return KnowledgeSettings(
+        source_path=source, data_dir=tmp_path / "data", query_encoder="fake", document_encoder="fake"
+    )
 
 
 def test_small_build_and_staleness(tmp_path: Path) -> None:

@@ -56,7 +56,7 @@ def test_search_jsonl_prints_one_json_line_per_question(tmp_path: Path, full_set
 def test_ask_and_show(full_settings, full_build) -> None:
     completed = _run(["ask", "xin lý lịch tư pháp online được không"], full_settings)
     assert completed.returncode == 0, completed.stderr
-    assert "Lý lịch tư pháp" in completed.stdout and "trực tuyến" in completed.stdout
+    assert "3.000333" in completed.stdout and "trực tuyến" in completed.stdout  # the citizen's own request
     shown = _run(["show", "1.001193"], full_settings)
     assert "Thủ tục đăng ký khai sinh" in shown.stdout
     missing = _run(["show", "9.999999"], full_settings)

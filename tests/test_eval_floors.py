@@ -1,6 +1,6 @@
-"""Regression floors on the dev set (lexical retrieval alone), so later changes cannot lose them.
-
-The floors are the issue's; the figures we reach are printed by `python -m knowledge eval`.
+"""Regression floors on the dev set with the default (hybrid) retrieval, so later changes
+cannot lose them. The figures we reach are printed by `python -m knowledge eval`; the floors
+are the knowledge-core issue's plus the diacritics gap of the dense-retrieval issue.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge.evaluation import metrics, read_questions, run
+from nlu.text import has_diacritics
 from tests.conftest import DEV_SET
 
 pytestmark = pytest.mark.slow
@@ -32,3 +33,15 @@ def test_no_diacritics_floors(service) -> None:
     figures = metrics(run(read_questions(DEV_SET), service.search, fold_questions=True))
     assert figures["top3"] >= 0.80, figures
     assert figures["false_abstention"] <= 0.10, figures
+
+
+def test_questions_typed_without_diacritics_lose_at_most_three_points(service) -> None:
+    questions = [q for q in read_questions(DEV_SET) if has_diacritics(q.question)]
+    with_diacritics = metrics(run(questions, service.search))
+    without = metrics(run(questions, service.search, fold_questions=True))
+    assert with_diacritics["top1"] - without["top1"] <= 0.03, (with_diacritics, without)
+
+
+def test_hybrid_retrieval_is_what_the_service_uses(service) -> None:
+    assert service.searcher.dense is not None
+    assert service.searcher.search("lam can cuoc").best.dense_similarity is not None

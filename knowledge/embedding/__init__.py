@@ -1,0 +1,1 @@
+"""Sentence embeddings for dense retrieval: encoders and the offline model conversion."""

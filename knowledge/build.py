@@ -10,8 +10,8 @@ from tqdm import tqdm
 
 from knowledge.dense import build_vectors
 from knowledge.embedding.factory import document_encoder, query_encoder
-from knowledge.errors import BadRecord
-from knowledge.importer import ParseReport, parse_record, read_raw_records
+from knowledge.errors import BadRecord, IndexNotBuilt
+from knowledge.importer import ParseReport, content_hash, count, parse_record, read_raw_records
 from knowledge.records import Procedure
 from knowledge.settings import KnowledgeSettings
 from knowledge.store import FORMAT_VERSION, KnowledgeStore, Manifest, file_sha256, parser_version
@@ -29,12 +29,24 @@ def build(settings: KnowledgeSettings, progress: bool = True) -> tuple[Path, Par
         total = sum(1 for line in handle if line.strip())
     raw_records = read_raw_records(source)
     iterator = tqdm(raw_records, total=total, desc="parse", unit="rec", file=sys.stderr, disable=not progress)
+    reusable = _previous_procedures(KnowledgeStore(settings.index_dir))
+    reused = 0
     for raw in iterator:
-        procedure = parse_record(raw, report)
+        previous = reusable.get(str(raw.get("ma_thu_tuc", "")))
+        if previous is not None and previous.content_hash == content_hash(raw):
+            # unchanged source record, same parser: the last build's parse is this build's parse
+            procedure, reused = previous, reused + 1
+            count(report, procedure)
+        else:
+            procedure = parse_record(raw, report)
         if procedure.code in seen:
             raise BadRecord(procedure.code, "duplicate procedure code")
         seen.add(procedure.code)
         procedures.append(procedure)
+    if reused:
+        print(
+            f"{reused} unchanged records reused from the last build, {len(procedures) - reused} parsed", file=sys.stderr
+        )
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         parser_version=parser_version(),
@@ -60,6 +72,15 @@ def build(settings: KnowledgeSettings, progress: bool = True) -> tuple[Path, Par
 
     build_dir = store.write_build(procedures, manifest, "\n".join(report.lines()), report.failures, write_dense)
     return build_dir, report, manifest
+
+
+def _previous_procedures(store: KnowledgeStore) -> dict[str, Procedure]:
+    try:
+        if store.manifest().parser_version != parser_version():
+            return {}
+        return {procedure.code: procedure for procedure in store.load_procedures()}
+    except (IndexNotBuilt, FileNotFoundError, ValueError, TypeError):
+        return {}
 
 
 def ensure_built(settings: KnowledgeSettings, progress: bool = True) -> KnowledgeStore:

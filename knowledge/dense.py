@@ -114,9 +114,17 @@ class DenseIndex:
         self.size = len(codes)
 
     def scores(self, query_text: str) -> np.ndarray:
-        """Cosine similarity of the query with every procedure, in record order."""
-        vector = self.encoder.encode_query([query_text])
-        similarities, positions = self._index.search(vector, self.size)
-        scores = np.zeros(self.size, dtype=np.float32)
+        """Cosine of the query with every procedure, in record order (the fusion needs them all).
+
+        faiss, not a numpy product: numpy's BLAS threads keep spinning after a call and then
+        fight torch's threads for the two cores (measured: the encoder became five times slower).
+        """
+        similarities, positions = self._index.search(self.encoder.encode_query([query_text]), self.size)
+        scores = np.empty(self.size, dtype=np.float32)
         scores[positions[0]] = similarities[0]
         return scores
+
+    def nearest(self, query_text: str, k: int = 10) -> list[tuple[int, float]]:
+        """(record position, cosine) of the ``k`` nearest procedures, best first."""
+        similarities, positions = self._index.search(self.encoder.encode_query([query_text]), min(k, self.size))
+        return [(int(p), float(s)) for p, s in zip(positions[0], similarities[0])]

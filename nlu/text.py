@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _COMBINING_TONES = {
     "\u0300",  # huyền
@@ -90,15 +91,20 @@ def folded_syllables(text: str) -> list[str]:
     return [fold(token) for token in syllables(text)]
 
 
+@lru_cache(maxsize=1 << 17)
 def syllable_matches(typed: str, key: str) -> bool:
-    """An accented syllable must match exactly; one typed without diacritics matches any accents."""
+    """An accented syllable must match exactly; one typed without diacritics matches any accents.
+
+    Cached: retrieval compares the same few hundred syllables against cue lists on every question.
+    """
     return typed == key or (not has_diacritics(typed) and fold(key) == typed)
 
 
 def phrase_at(tokens: list[str], start: int, phrase: list[str]) -> bool:
     """Whether ``phrase`` (syllables) occurs in ``tokens`` at ``start``, tolerating missing diacritics."""
-    window = tokens[start : start + len(phrase)]
-    return len(window) == len(phrase) and all(map(syllable_matches, window, phrase))
+    if start + len(phrase) > len(tokens) or not phrase or not syllable_matches(tokens[start], phrase[0]):
+        return False
+    return all(syllable_matches(tokens[start + offset], key) for offset, key in enumerate(phrase[1:], start=1))
 
 
 def contains_phrase(tokens: list[str], phrase: list[str]) -> bool:

@@ -80,3 +80,24 @@ def test_duplicate_codes_stop_the_build(tmp_path: Path) -> None:
     source.write_text(first_line + "\n" + first_line + "\n", encoding="utf-8")
     with pytest.raises(BadRecord, match="duplicate"):
         build(_settings(tmp_path, source), progress=False)
+
+
+def test_a_rebuild_reuses_unchanged_records_and_vectors(tmp_path: Path, capsys) -> None:
+    source = tmp_path / "source.jsonl"
+    shutil.copy(FIXTURE_RECORDS, source)
+    settings = _settings(tmp_path, source)
+    build(settings, progress=False)
+    lines = source.read_text(encoding="utf-8").splitlines()
+    changed = json.loads(lines[3])
+    changed["ten_thu_tuc"] += " (sửa đổi)"
+    source.write_text(
+        "\n".join([*lines[:3], json.dumps(changed, ensure_ascii=False), *lines[4:]]) + "\n", encoding="utf-8"
+    )
+    capsys.readouterr()
+    build_dir, _, _ = build(settings, progress=False)
+    messages = capsys.readouterr().err
+    assert "46 unchanged records reused from the last build, 1 parsed" in messages
+    assert "46 reused" in messages  # dense vectors
+    procedures = KnowledgeStore(settings.index_dir).load_procedures()
+    assert procedures[3].name.endswith("(sửa đổi)")
+    assert (build_dir / "dense_vectors.npy").exists()

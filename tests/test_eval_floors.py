@@ -45,3 +45,14 @@ def test_questions_typed_without_diacritics_lose_at_most_three_points(service) -
 def test_hybrid_retrieval_is_what_the_service_uses(service) -> None:
     assert service.searcher.dense is not None
     assert service.searcher.search("lam can cuoc").best.dense_similarity is not None
+
+
+def test_lexical_retrieval_alone_keeps_the_knowledge_core_floors(service) -> None:
+    from knowledge.search import Searcher
+
+    lexical = Searcher(service.searcher.procedures)
+    figures = metrics(run(read_questions(DEV_SET), lexical.search))
+    assert figures["top3"] >= 0.80, figures
+    assert figures["abstention"] >= 0.50, figures
+    assert figures["false_abstention"] <= 0.10, figures
+    assert figures["aspect_accuracy"] >= 0.85, figures

@@ -40,6 +40,7 @@ class SearchParams:
     # fused scores are weighted means (best possible ≈ 1); penalties and margins are on that scale
     variant_penalty: float = 0.03
     action_penalty: float = 0.05
+    missing_action_penalty: float = 0.03
     central_level_penalty: float = 0.015
     rerank_depth: int = 30
     # evidence = 0.5 * coverage + phrase coverage + name coverage (see Candidate)
@@ -187,6 +188,9 @@ class Searcher:
             unrequested = unrequested_markers(procedure.name, query_text)
             actions = sum(is_action_marker(marker) for marker in unrequested)
             score -= self.params.action_penalty * actions + self.params.variant_penalty * (len(unrequested) - actions)
+            # an act the user asked for ("đổi", "cấp lại", "gia hạn") that this procedure is not
+            missing = sum(is_action_marker(marker) for marker in unrequested_markers(query_text, procedure.name))
+            score -= self.params.missing_action_penalty * missing
             if "trung ương" in procedure.name.lower() and "trung uong" not in fold(query_text):
                 # Hanoi residents deal with the city or ward, not the central office, unless they say so.
                 score -= self.params.central_level_penalty

@@ -123,8 +123,3 @@ class DenseIndex:
         scores = np.empty(self.size, dtype=np.float32)
         scores[positions[0]] = similarities[0]
         return scores
-
-    def nearest(self, query_text: str, k: int = 10) -> list[tuple[int, float]]:
-        """(record position, cosine) of the ``k`` nearest procedures, best first."""
-        similarities, positions = self._index.search(self.encoder.encode_query([query_text]), min(k, self.size))
-        return [(int(p), float(s)) for p, s in zip(positions[0], similarities[0])]

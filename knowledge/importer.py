@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from knowledge.records import Authorities, Procedure
 from nlu.text import normalize
 
 _DOCUMENT_NEXT_HEADINGS = ("Căn cứ pháp lýTên văn bản pháp lý", "Căn cứ pháp lýKhông có thông tin")
+_NOT_NORMALISED_HERE = frozenset({"raw_text", "cach_thuc_thuc_hien", "trinh_tu_thuc_hien"})
 _LEGAL_NEXT_HEADINGS = ("Cơ quan thực hiện", "Yêu cầu, điều kiện thực hiện", "Kết quả xử lý")
 
 
@@ -236,13 +237,3 @@ def count(report: ParseReport, procedure: Procedure) -> None:
         report.legal_entries += len(procedure.legal_basis)
     for failure in procedure.parse_failures:
         report.failures[failure].append(procedure.code)
-
-
-def parse_records(raw_records: Iterable[dict], report: ParseReport | None = None) -> list[Procedure]:
-    report = report if report is not None else ParseReport()
-    procedures = [parse_record(raw, report) for raw in raw_records]
-    codes = [procedure.code for procedure in procedures]
-    duplicates = sorted({code for code in codes if codes.count(code) > 1}) if len(set(codes)) != len(codes) else []
-    if duplicates:
-        raise BadRecord(duplicates[0], "duplicate procedure code")
-    return procedures

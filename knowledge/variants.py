@@ -110,9 +110,3 @@ def family_key(procedure_name: str) -> str:
     # words that never tell two procedures apart ("Cấp thẻ căn cước cho người ..." vs "Cấp đổi thẻ căn cước")
     folded = re.sub(r"\b(co|cho|nguoi|cap|doi voi|truong hop)\b", " ", folded)
     return re.sub(r"[^a-z0-9]+", " ", folded).strip()
-
-
-def level_label(procedure_name: str) -> str | None:
-    """The level written in the name, e.g. 'cấp tỉnh' from '(thực hiện tại cấp tỉnh)'."""
-    match = re.search(r"cấp\s+(trung ương|tỉnh|tinh|huyện|xã|bộ)", procedure_name[-40:], re.IGNORECASE)
-    return f"cấp {match.group(1).lower()}" if match else None

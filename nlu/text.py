@@ -11,14 +11,6 @@ import re
 import unicodedata
 from functools import lru_cache
 
-_COMBINING_TONES = {
-    "\u0300",  # huyền
-    "\u0301",  # sắc
-    "\u0303",  # ngã
-    "\u0309",  # hỏi
-    "\u0323",  # nặng
-}
-
 # Syllable-final "oa", "oe", "uy" with no final consonant: the old style puts the tone on the
 # second vowel (hoà, thuỷ), the new style on the first (hòa, thủy). Both appear in the
 # national data, so we pick one (the new style) for every text.
@@ -72,13 +64,6 @@ def fold(text: str) -> str:
 def has_diacritics(text: str) -> bool:
     """True when ``text`` carries at least one Vietnamese diacritic or đ."""
     return fold(text) != text.lower()
-
-
-def strip_tones_only(text: str) -> str:
-    """Remove the five tone marks but keep vowel shapes (â, ơ, ư...); used for tolerant matching."""
-    decomposed = unicodedata.normalize("NFD", text)
-    kept = "".join(ch for ch in decomposed if ch not in _COMBINING_TONES)
-    return unicodedata.normalize("NFC", kept)
 
 
 def syllables(text: str) -> list[str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import sys
 
+from knowledge.dialogue import DialogueState, respond
 from knowledge.service import AnswerService
-from nlu.aspects import cued_aspects
 
 WELCOME = (
     "Trợ lý thủ tục hành chính Hà Nội — hỏi về hồ sơ, lệ phí, thời hạn, nơi nộp, cách làm trực tuyến.\n"
@@ -29,23 +29,10 @@ def _lines():  # noqa: ANN202 - a generator of typed lines
 
 def run_chat(service: AnswerService) -> int:
     print(WELCOME)
-    current_code: str | None = None
-    options: list[str] = []
+    state = DialogueState()
     for line in _lines():
-        text = line.strip()
-        if not text:
+        if not line.strip():
             continue
-        if options and text.isdigit() and 1 <= int(text) <= len(options):
-            current_code, options = options[int(text) - 1], []
-            print(service.answer_about(current_code, "general").text)
-            continue
-        aspects = cued_aspects(text)
-        if current_code and aspects and len(text.split()) <= 6:
-            # A short follow-up ("nộp ở đâu?") is about the procedure already under discussion.
-            print(service.answer_about(current_code, aspects[0]).text)
-            continue
-        answer = service.ask(text)
-        options = [option.code for option in answer.options]
-        current_code = answer.procedure.code if answer.procedure else current_code
+        answer, state = respond(service, state, line)
         print(answer.text)
     return 0

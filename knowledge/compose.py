@@ -53,6 +53,21 @@ class ReplyComposer:
         reply = "\n".join([header, f"{ASPECT_TITLES[aspect]}:", *body, footer])
         return _fit(reply, footer)
 
+    def short_answer(self, procedure: Procedure) -> str:
+        """A few lines an agent can read out on the phone or paste into a message."""
+        level, _ = self.hanoi.online_level(procedure)
+        lines = [f"{procedure.name} (mã {procedure.code})."]
+        if procedure.documents:
+            lines.append(f"Hồ sơ: {len(procedure.required_documents)} loại giấy tờ (danh sách tại đường dẫn).")
+        if procedure.channels:
+            times = "; ".join(channels_summary(procedure.channels, lambda c: time_phrase(c.time)))
+            fees = "; ".join(channels_summary(procedure.channels, lambda c: fee_phrase(c.fee, None)))
+            lines.append(f"Thời hạn: {times}.")
+            lines.append(f"Phí, lệ phí: {fees}.")
+        lines.append(f"Trực tuyến: {ONLINE_LEVEL_LABELS[level]}.")
+        lines.append(f"Chi tiết: {procedure.url}")
+        return "\n".join(lines)
+
     def citation(self, procedure: Procedure) -> str:
         source = self.hanoi.national_source
         return f"Nguồn: {source.name}, {procedure.decision}, dữ liệu thu thập {source.collected} — {procedure.url}"

@@ -76,3 +76,38 @@ def dev_questions() -> list[dict]:
     if not DEV_SET.exists():
         pytest.skip("dev set not found")
     return [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+# -- the API ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def fixture_service(fixture_procedures: dict[str, Procedure], hanoi: HanoiData):
+    """An answer service over the 47 fixture records, lexical retrieval only (fast)."""
+    from knowledge.service import AnswerService
+
+    return AnswerService(list(fixture_procedures.values()), hanoi)
+
+
+def make_api_settings(tmp_path: Path, **overrides):
+    from api.settings import ApiSettings
+
+    values = {"database_url": f"sqlite:///{tmp_path / 'assistant.sqlite3'}", "console_token": "console-secret"}
+    values.update(overrides)
+    return ApiSettings(**values)
+
+
+@pytest.fixture
+def api_settings(tmp_path: Path):
+    return make_api_settings(tmp_path)
+
+
+@pytest.fixture
+def client(api_settings, fixture_service):
+    """The app over the fixture corpus with a fresh SQLite store and in-memory rate limits."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    with TestClient(create_app(api_settings, service=fixture_service)) as test_client:
+        yield test_client

@@ -1,0 +1,1 @@
+"""Chat channel adapters: they translate formats only; every message goes through ``converse``."""

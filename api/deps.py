@@ -1,0 +1,55 @@
+"""Dependencies of the routes: the objects loaded once at start-up, and the rate limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from api.conversation import Conversations
+from api.metrics import Metrics
+from api.ratelimit import RateLimiter
+from api.settings import ApiSettings
+from api.store import ConversationStore
+from knowledge.service import AnswerService
+
+RATE_LIMITED = "Bạn gửi quá nhiều yêu cầu, vui lòng thử lại sau ít phút."
+
+
+@dataclass
+class AppContext:
+    settings: ApiSettings
+    service: AnswerService
+    store: ConversationStore
+    conversations: Conversations
+    limiter: RateLimiter
+    metrics: Metrics
+    extras: dict = field(default_factory=dict)
+
+
+def get_context(request: Request) -> AppContext:
+    return request.app.state.context
+
+
+Context = Annotated[AppContext, Depends(get_context)]
+
+
+def client_ip(request: Request) -> str:
+    # Behind a load balancer uvicorn's --forwarded-allow-ips turns X-Forwarded-For into client.host;
+    # the header itself is not trusted here (anyone can send it).
+    return request.client.host if request.client else "unknown"
+
+
+def enforce(context: AppContext, key: str, limit: int, scope: str) -> None:
+    verdict = context.limiter.hit(key, limit)
+    if not verdict.allowed:
+        context.metrics.rate_limited.labels(scope).inc()
+        raise HTTPException(429, RATE_LIMITED, headers={"Retry-After": str(verdict.retry_after)})
+
+
+def limit_by_ip(request: Request, context: Context) -> None:
+    enforce(context, f"ip:{client_ip(request)}", context.settings.rate_limit_ip_per_minute, "ip")
+
+
+IpLimited = Depends(limit_by_ip)

@@ -1,0 +1,140 @@
+"""ASGI middleware: body size limit (413), security headers, per-route metrics and request ids.
+
+Pure ASGI rather than ``BaseHTTPMiddleware`` so that the body limit also holds for bodies sent
+without a Content-Length (chunked), and streaming responses are not buffered.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+from api.metrics import Metrics
+
+TOO_LARGE = json.dumps({"detail": "Nội dung gửi lên quá lớn."}, ensure_ascii=False).encode()
+
+# Pages (widget demo, console) get a strict policy: scripts and styles only from this origin.
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'"
+)
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"x-frame-options", b"SAMEORIGIN"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+]
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app, max_bytes: int) -> None:  # noqa: ANN001 - an ASGI app
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await _send_413(send)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive():  # noqa: ANN202
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message) -> None:  # noqa: ANN001
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await _send_413(send)
+
+
+async def _send_413(send) -> None:  # noqa: ANN001
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json; charset=utf-8"),
+                (b"content-length", str(len(TOO_LARGE)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": TOO_LARGE})
+
+
+class SecurityHeadersMiddleware:
+    """Headers every response gets; HTML pages also get the content security policy."""
+
+    def __init__(self, app) -> None:  # noqa: ANN001
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message) -> None:  # noqa: ANN001
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                present = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in SECURITY_HEADERS if name not in present]
+                content_type = dict(headers).get(b"content-type", b"")
+                if content_type.startswith(b"text/html") and b"content-security-policy" not in present:
+                    headers.append((b"content-security-policy", PAGE_POLICY.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class MetricsMiddleware:
+    """Latency and status per route template (not per raw path: codes in paths would explode labels)."""
+
+    def __init__(self, app, metrics: Metrics) -> None:  # noqa: ANN001
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        request_id = uuid.uuid4().hex[:16]
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def recording_send(message) -> None:  # noqa: ANN001
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id.encode())]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            self.metrics.observe_request(scope["method"], template, status, time.perf_counter() - started)

@@ -1,0 +1,33 @@
+"""POST /v1/ask: one chat turn of the web widget, the console or an API client."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import Context, IpLimited, enforce
+from api.schemas import AskRequest, AskResponse, ErrorBody, ask_response
+
+router = APIRouter(prefix="/v1", tags=["hỏi đáp"])
+
+
+@router.post(
+    "/ask",
+    response_model=AskResponse,
+    dependencies=[IpLimited],
+    responses={413: {"model": ErrorBody}, 429: {"model": ErrorBody}},
+)
+async def ask(body: AskRequest, context: Context) -> AskResponse:
+    """Answer a question (or a candidate/aspect button) within the client's session."""
+    user_key = f"{body.channel}:{body.session_id}"
+    enforce(context, f"user:{user_key}", context.settings.rate_limit_user_per_minute, "user")
+    reply = await run_in_threadpool(
+        context.conversations.converse,
+        body.channel,
+        body.session_id,
+        body.question,
+        procedure_code=body.procedure_code,
+        aspect=body.aspect,
+    )
+    context.metrics.decisions.labels(body.channel, reply.answer.decision).inc()
+    return ask_response(context.service, reply.answer_id, body.session_id, reply.answer)

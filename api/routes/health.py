@@ -1,0 +1,33 @@
+"""Liveness, readiness and metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+
+from api.deps import Context
+from api.schemas import Health
+
+router = APIRouter(tags=["vận hành"])
+
+
+@router.get("/health/live", response_model=Health)
+def live() -> Health:
+    """The process answers."""
+    return Health(status="ok")
+
+
+@router.get("/health/ready", response_model=Health, responses={503: {"model": Health}})
+def ready(context: Context) -> Response:
+    """The knowledge base is loaded and the store answers; a load balancer may send traffic."""
+    checks = {
+        "knowledge_base": f"{len(context.service.searcher.procedures)} thủ tục",
+        "store": "ok" if context.store.ping() else "unreachable",
+    }
+    status = "ok" if checks["store"] == "ok" else "not_ready"
+    return JSONResponse(Health(status=status, checks=checks).model_dump(), status_code=200 if status == "ok" else 503)
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(context: Context) -> Response:
+    return Response(context.metrics.render(), media_type="text/plain; version=0.0.4")

@@ -1,0 +1,295 @@
+"""The conversation store: questions, replies, decisions, feedback, channel updates.
+
+SQLite by default (WAL, synchronous FULL: a turn acknowledged to a user survives a crash),
+PostgreSQL by URL. Everything a user typed is stored with personal numbers masked. Every write
+is one transaction; callers get an id only after the commit.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from knowledge.dialogue import DialogueState
+from knowledge.service import Answer
+from nlu.pii import mask_pii
+
+metadata = MetaData()
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("session_key", String(200), primary_key=True),
+    Column("channel", String(20), nullable=False),
+    Column("state", Text, nullable=False, default="{}"),
+    Column("handover", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+interactions = Table(
+    "interactions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("session_key", String(200), nullable=False, index=True),
+    Column("channel", String(20), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("reply", Text, nullable=False),
+    Column("decision", String(20), nullable=False, index=True),
+    Column("aspect", String(20), nullable=False),
+    Column("procedure_code", String(40)),
+    Column("candidates", Text, nullable=False, default="[]"),
+    Column("reason", String(200), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("answer_id", String(32), ForeignKey("interactions.id"), nullable=False, index=True),
+    Column("useful", Boolean, nullable=False),
+    Column("comment", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+channel_updates = Table(
+    "channel_updates",
+    metadata,
+    Column("channel", String(20), primary_key=True),
+    Column("update_id", String(100), primary_key=True),
+    Column("payload", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("handled_at", DateTime(timezone=True)),
+)
+
+
+class UnknownAnswer(LookupError):
+    """Feedback names an answer id the store never issued."""
+
+
+@dataclass(frozen=True)
+class StoredTurn:
+    answer_id: str
+    session_key: str
+    channel: str
+    question: str
+    reply: str
+    decision: str
+    procedure_code: str | None
+    created_at: datetime
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API connection
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        database = url.split(":///", 1)[-1]
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+class ConversationStore:
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return True
+        except Exception:  # noqa: BLE001 - readiness reports any failure as "not ready"
+            return False
+
+    # -- conversations ---------------------------------------------------------------------
+
+    def load_state(self, session_key: str) -> DialogueState:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(sessions.c.state).where(sessions.c.session_key == session_key)).first()
+        return DialogueState.from_dict(json.loads(row.state)) if row else DialogueState()
+
+    def record_turn(self, session_key: str, channel: str, question: str, answer: Answer, state: DialogueState) -> str:
+        """Store the question (masked), the reply and the new state in one transaction; return the answer id."""
+        answer_id = uuid.uuid4().hex
+        now = _now()
+        candidates = [{"code": c.code, "name": c.name, "score": c.score} for c in answer.candidates[:5]]
+        with self.engine.begin() as connection:
+            connection.execute(
+                insert(interactions).values(
+                    id=answer_id,
+                    session_key=session_key,
+                    channel=channel,
+                    question=mask_pii(question),
+                    reply=answer.text,
+                    decision=answer.decision,
+                    aspect=answer.aspect,
+                    procedure_code=answer.procedure.code if answer.procedure else None,
+                    candidates=json.dumps(candidates, ensure_ascii=False),
+                    reason=answer.reason[:200],
+                    created_at=now,
+                )
+            )
+            self._save_state(connection, session_key, channel, state, now)
+        return answer_id
+
+    def _save_state(self, connection, session_key: str, channel: str, state: DialogueState, now: datetime) -> None:  # noqa: ANN001
+        payload = json.dumps(state.to_dict(), ensure_ascii=False)
+        changed = connection.execute(
+            update(sessions).where(sessions.c.session_key == session_key).values(state=payload, updated_at=now)
+        ).rowcount
+        if not changed:
+            connection.execute(
+                insert(sessions).values(
+                    session_key=session_key,
+                    channel=channel,
+                    state=payload,
+                    handover=False,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+
+    def flag_handover(self, session_key: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(update(sessions).where(sessions.c.session_key == session_key).values(handover=True))
+
+    def turns(self, session_key: str) -> list[StoredTurn]:
+        query = (
+            select(interactions)
+            .where(interactions.c.session_key == session_key)
+            .order_by(interactions.c.created_at, interactions.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [_turn(row) for row in connection.execute(query)]
+
+    def turn(self, answer_id: str) -> StoredTurn | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(interactions).where(interactions.c.id == answer_id)).first()
+        return _turn(row) if row else None
+
+    def unanswered(self, limit: int = 100) -> list[StoredTurn]:
+        query = (
+            select(interactions)
+            .where(interactions.c.decision == "abstain")
+            .order_by(interactions.c.created_at.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return [_turn(row) for row in connection.execute(query)]
+
+    # -- feedback ----------------------------------------------------------------------------
+
+    def add_feedback(self, answer_id: str, useful: bool, comment: str | None = None) -> int:
+        with self.engine.begin() as connection:
+            known = connection.execute(select(interactions.c.id).where(interactions.c.id == answer_id)).first()
+            if not known:
+                raise UnknownAnswer(answer_id)
+            result = connection.execute(
+                insert(feedback).values(
+                    answer_id=answer_id,
+                    useful=useful,
+                    comment=mask_pii(comment) if comment else None,
+                    created_at=_now(),
+                )
+            )
+            return int(result.inserted_primary_key[0])
+
+    def feedback_for(self, answer_id: str) -> list[tuple[bool, str | None]]:
+        query = select(feedback.c.useful, feedback.c.comment).where(feedback.c.answer_id == answer_id)
+        with self.engine.connect() as connection:
+            return [(bool(row.useful), row.comment) for row in connection.execute(query.order_by(feedback.c.id))]
+
+    # -- channel updates (webhook de-duplication across workers) ------------------------------
+
+    def claim_update(self, channel: str, update_id: str, payload: dict) -> bool:
+        """Store an incoming update durably; False when this update id was already stored (a repeat)."""
+        body = mask_pii(json.dumps(payload, ensure_ascii=False, default=str))
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    insert(channel_updates).values(
+                        channel=channel, update_id=str(update_id)[:100], payload=body, received_at=_now()
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def mark_update_handled(self, channel: str, update_id: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(channel_updates)
+                .where(channel_updates.c.channel == channel, channel_updates.c.update_id == str(update_id)[:100])
+                .values(handled_at=_now())
+            )
+
+    def unhandled_updates(self, channel: str) -> list[tuple[str, dict]]:
+        """Updates stored but never answered (the process stopped in between): replayed at start-up."""
+        query = (
+            select(channel_updates.c.update_id, channel_updates.c.payload)
+            .where(channel_updates.c.channel == channel, channel_updates.c.handled_at.is_(None))
+            .order_by(channel_updates.c.received_at)
+        )
+        with self.engine.connect() as connection:
+            return [(row.update_id, json.loads(row.payload)) for row in connection.execute(query)]
+
+    def count(self, table_name: str) -> int:
+        table = metadata.tables[table_name]
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def _turn(row) -> StoredTurn:  # noqa: ANN001 - a Row
+    return StoredTurn(
+        answer_id=row.id,
+        session_key=row.session_key,
+        channel=row.channel,
+        question=row.question,
+        reply=row.reply,
+        decision=row.decision,
+        procedure_code=row.procedure_code,
+        created_at=row.created_at,
+    )

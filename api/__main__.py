@@ -1,0 +1,61 @@
+"""``python -m api serve``: the API, the widget demo page and the hotline console on one port."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import secrets
+import sys
+
+from api.settings import ApiSettings, get_api_settings
+from knowledge.settings import get_settings as knowledge_settings
+
+
+def _console_token(settings: ApiSettings) -> str | None:
+    """Without a configured console login, make one for this machine (kept in the data directory)."""
+    if settings.console_enabled:
+        return None
+    path = knowledge_settings().data_dir / "console-token"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(24), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = get_api_settings()
+    generated = _console_token(settings)
+    if generated:
+        settings = settings.model_copy(update={"console_token": generated})
+    host, port = args.host or settings.host, args.port or settings.port
+    base = f"http://{host}:{port}"
+    print(f"Widget demo:        {base}/widget/demo", file=sys.stderr)
+    print(f"API docs:           {base}/docs", file=sys.stderr)
+    if generated:
+        print(f"Hotline console:    {base}/console?token={generated}", file=sys.stderr)
+    else:
+        print(f"Hotline console:    {base}/console", file=sys.stderr)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=args.log_level, workers=1)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m api", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_parser = commands.add_parser("serve", help="run the API, widget and console")
+    serve_parser.add_argument("--host", default=None)
+    serve_parser.add_argument("--port", type=int, default=None)
+    serve_parser.add_argument("--log-level", default="info")
+    serve_parser.set_defaults(handler=serve)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

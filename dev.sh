@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's two commands on a fresh machine:
-#   ./dev.sh run    build the knowledge base if needed and start the assistant
+#   ./dev.sh run    build the knowledge base if needed and start the assistant (API + widget + console)
 #   ./dev.sh test   install, lint and run the whole test suite (what CI runs)
 # Everything else (build, eval, tune, bench) is a sub-command too; ./dev.sh help lists them.
 set -euo pipefail
@@ -34,14 +34,27 @@ ensure_venv() {
   echo "$wanted" > "$STAMP"
 }
 
+ensure_browser() {
+  # The widget and console tests drive Debian's chromium through its chromedriver.
+  if [[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]] || [[ "${TTHC_SKIP_BROWSER:-}" == 1 ]]; then return; fi
+  echo "installing chromium + chromium-driver for the browser tests" >&2
+  local sudo=""
+  if [[ "$(id -u)" -ne 0 ]]; then sudo="sudo"; fi
+  if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >&2; then
+    $sudo apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >&2
+  fi
+}
+
 case "${1:-help}" in
   run)
     ensure_venv
     shift
-    exec "$VENV/bin/python" -m knowledge chat "$@"
+    exec "$VENV/bin/python" -m api serve "$@"
     ;;
   test)
     ensure_venv
+    ensure_browser
     shift
     "$VENV/bin/python" -m ruff check .
     exec "$VENV/bin/python" -m pytest "$@"

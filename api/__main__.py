@@ -7,6 +7,7 @@ import logging
 import secrets
 import sys
 
+from api.logs import configure_logging
 from api.settings import ApiSettings, get_api_settings
 from knowledge.settings import get_settings as knowledge_settings
 
@@ -27,6 +28,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.logs import uvicorn_log_config
 
     settings = get_api_settings()
     generated = _console_token(settings)
@@ -40,7 +42,7 @@ def serve(args: argparse.Namespace) -> int:
         print(f"Hotline console:    {base}/console?token={generated}", file=sys.stderr)
     else:
         print(f"Hotline console:    {base}/console", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=args.log_level, workers=1)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=args.log_level, log_config=uvicorn_log_config())
     return 0
 
 
@@ -53,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument("--log-level", default="info")
     serve_parser.set_defaults(handler=serve)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(logging.INFO)
     return args.handler(args)
 
 

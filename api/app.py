@@ -33,11 +33,12 @@ def build_context(
     service: AnswerService | None = None,
     store: ConversationStore | None = None,
     limiter: RateLimiter | None = None,
+    metrics: Metrics | None = None,
 ) -> AppContext:
     service = service or AnswerService.from_settings(progress=False)
     store = store or ConversationStore(settings.resolved_database_url)
     limiter = limiter or make_rate_limiter(settings.redis_url)
-    metrics = Metrics()
+    metrics = metrics or Metrics()
     metrics.procedures.set(len(service.searcher.procedures))
     conversations = Conversations(service, store, settings.max_question_chars)
     return AppContext(settings, service, store, conversations, limiter, metrics)
@@ -51,13 +52,12 @@ def create_app(
 ) -> FastAPI:
     """The app. ``service``/``store``/``limiter`` are built from settings at start-up unless given (tests)."""
     settings = settings or get_api_settings()
-    metrics_holder = Metrics()
+    # Created before start-up: the metrics middleware is wired when the app is built.
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202
-        context = build_context(settings, service, store, limiter)
-        context.metrics = metrics_holder
-        metrics_holder.procedures.set(len(context.service.searcher.procedures))
+        context = build_context(settings, service, store, limiter, metrics)
         app.state.context = context
         for start in app.state.channel_starters:
             await start(context)
@@ -105,7 +105,7 @@ def create_app(
             allow_headers=["Content-Type", "Authorization"],
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(MetricsMiddleware, metrics=metrics_holder)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
 
 

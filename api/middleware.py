@@ -27,10 +27,6 @@ SECURITY_HEADERS = [
 ]
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
 class BodyLimitMiddleware:
     def __init__(self, app, max_bytes: int) -> None:  # noqa: ANN001 - an ASGI app
         self.app = app
@@ -46,28 +42,34 @@ class BodyLimitMiddleware:
             await _send_413(send)
             return
         received = 0
-        started = False
+        started = refused = False
 
         async def limited_receive():  # noqa: ANN202
-            nonlocal received
+            # Frameworks turn exceptions raised while reading the body into a 400, so the limit
+            # answers 413 itself and tells the app the client went away.
+            nonlocal received, started, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _BodyTooLarge
+                    refused = True
+                    if not started:
+                        started = True
+                        await _send_413(send)
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message) -> None:  # noqa: ANN001
+        async def guarded_send(message) -> None:  # noqa: ANN001
             nonlocal started
+            if refused:
+                return  # the 413 is already out
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
-            if not started:
-                await _send_413(send)
+        await self.app(scope, limited_receive, guarded_send)
 
 
 async def _send_413(send) -> None:  # noqa: ANN001

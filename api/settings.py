@@ -61,7 +61,14 @@ class ApiSettings(BaseSettings):
 
     @property
     def zalo_enabled(self) -> bool:
-        return bool(self.zalo_app_id and self.zalo_oa_secret_key and self.zalo_access_token)
+        # The refresh pair is required too: an OA access token lives 25 hours.
+        return bool(
+            self.zalo_app_id
+            and self.zalo_oa_secret_key
+            and self.zalo_access_token
+            and self.zalo_app_secret
+            and self.zalo_refresh_token
+        )
 
     @property
     def console_enabled(self) -> bool:

@@ -46,6 +46,35 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def telegram_webhook(_args: argparse.Namespace) -> int:
+    """Register this service's webhook with Telegram (once per deployment or change of address)."""
+    import asyncio
+
+    from telegram.error import TelegramError
+
+    from api.channels.telegram_bot import TelegramNotConfigured, register_webhook
+
+    try:
+        url = asyncio.run(register_webhook(get_api_settings()))
+    except (TelegramNotConfigured, TelegramError) as error:
+        print(f"Webhook not registered: {error}", file=sys.stderr)
+        return 2
+    print(f"Telegram webhook:   {url}", file=sys.stderr)
+    return 0
+
+
+def telegram_poll(_args: argparse.Namespace) -> int:
+    """Answer Telegram by long polling: local trials without a public address (removes the webhook)."""
+    from api.channels.telegram_bot import TelegramNotConfigured, run_polling
+
+    try:
+        run_polling(get_api_settings())
+    except TelegramNotConfigured as error:
+        print(f"Telegram not configured: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m api", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -54,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument("--port", type=int, default=None)
     serve_parser.add_argument("--log-level", default="info")
     serve_parser.set_defaults(handler=serve)
+    webhook_parser = commands.add_parser("telegram-webhook", help="register the Telegram webhook (setWebhook)")
+    webhook_parser.set_defaults(handler=telegram_webhook)
+    poll_parser = commands.add_parser("telegram-poll", help="answer Telegram by polling (local trials)")
+    poll_parser.set_defaults(handler=telegram_poll)
     args = parser.parse_args(argv)
     configure_logging(logging.INFO)
     return args.handler(args)

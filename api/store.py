@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import (
@@ -85,6 +85,7 @@ channel_updates = Table(
     Column("payload", Text, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("handled_at", DateTime(timezone=True)),
+    Column("replay_claimed_at", DateTime(timezone=True)),
 )
 
 
@@ -106,6 +107,21 @@ class StoredTurn:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+# Fields a chat platform fills in itself (ids, callback data): masking them would break a replay.
+_PLATFORM_FIELDS = frozenset({"id", "data", "chat_instance", "file_id", "file_unique_id", "msg_id", "update_id"})
+
+
+def _mask_payload(value: object, key: str = "") -> object:
+    """The payload with personal numbers masked in what users typed; numbers and platform ids kept."""
+    if isinstance(value, dict):
+        return {name: _mask_payload(item, name) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_mask_payload(item, key) for item in value]
+    if isinstance(value, str) and key not in _PLATFORM_FIELDS:
+        return mask_pii(value)
+    return value
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API connection
@@ -246,7 +262,7 @@ class ConversationStore:
 
     def claim_update(self, channel: str, update_id: str, payload: dict) -> bool:
         """Store an incoming update durably; False when this update id was already stored (a repeat)."""
-        body = mask_pii(json.dumps(payload, ensure_ascii=False, default=str))
+        body = json.dumps(_mask_payload(payload), ensure_ascii=False, default=str)
         try:
             with self.engine.begin() as connection:
                 connection.execute(
@@ -266,15 +282,39 @@ class ConversationStore:
                 .values(handled_at=_now())
             )
 
-    def unhandled_updates(self, channel: str) -> list[tuple[str, dict]]:
-        """Updates stored but never answered (the process stopped in between): replayed at start-up."""
+    def unhandled_updates(self, channel: str, older_than_seconds: float = 0) -> list[tuple[str, dict]]:
+        """Updates stored but never answered (the process stopped in between), oldest first.
+
+        ``older_than_seconds`` leaves alone what another worker may still be answering right now.
+        """
+        cutoff = _now() - timedelta(seconds=older_than_seconds)
         query = (
             select(channel_updates.c.update_id, channel_updates.c.payload)
-            .where(channel_updates.c.channel == channel, channel_updates.c.handled_at.is_(None))
+            .where(
+                channel_updates.c.channel == channel,
+                channel_updates.c.handled_at.is_(None),
+                channel_updates.c.replay_claimed_at.is_(None),
+                channel_updates.c.received_at <= cutoff,
+            )
             .order_by(channel_updates.c.received_at)
         )
         with self.engine.connect() as connection:
             return [(row.update_id, json.loads(row.payload)) for row in connection.execute(query)]
+
+    def claim_replay(self, channel: str, update_id: str) -> bool:
+        """True for exactly one worker: the one that replays this unhandled update."""
+        with self.engine.begin() as connection:
+            claimed = connection.execute(
+                update(channel_updates)
+                .where(
+                    channel_updates.c.channel == channel,
+                    channel_updates.c.update_id == str(update_id)[:100],
+                    channel_updates.c.handled_at.is_(None),
+                    channel_updates.c.replay_claimed_at.is_(None),
+                )
+                .values(replay_claimed_at=_now())
+            ).rowcount
+        return claimed == 1
 
     def count(self, table_name: str) -> int:
         table = metadata.tables[table_name]

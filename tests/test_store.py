@@ -129,3 +129,17 @@ def test_the_api_runs_on_postgresql(postgres_url: str, tmp_path: Path, fixture_s
         stored = connection.execute(text("SELECT question FROM interactions WHERE id = :id"), {"id": body["answer_id"]})
         assert stored.scalar_one() == "đăng ký khai sinh ở đâu"
     engine.dispose()
+
+
+def test_platform_ids_survive_masking_and_replay_is_claimed_once(database_url: str) -> None:
+    worker_a, worker_b = ConversationStore(database_url), ConversationStore(database_url)
+    update_id = str(800_000_000 + uuid.uuid4().int % 99_999_999)  # Telegram-sized: 9 digits
+    payload = {"update_id": int(update_id), "message": {"chat": {"id": 123456789}, "text": "sđt 0912345678"}}
+    worker_a.claim_update("telegram", update_id, payload)
+    assert worker_b.unhandled_updates("telegram", older_than_seconds=3600) == []  # too young: maybe in progress
+    stored = dict(worker_b.unhandled_updates("telegram"))[update_id]
+    assert stored["message"]["chat"]["id"] == 123456789 and stored["message"]["text"] == "sđt ********78"
+    assert [worker_a.claim_replay("telegram", update_id), worker_b.claim_replay("telegram", update_id)] == [True, False]
+    assert update_id not in dict(worker_b.unhandled_updates("telegram"))
+    worker_a.close()
+    worker_b.close()

@@ -207,3 +207,9 @@ def test_cors_only_for_configured_origins(tmp_path, fixture_service) -> None:
 def test_openapi_documents_the_routes(client) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/v1/ask", "/v1/search", "/v1/procedures/{code}", "/v1/feedback", "/health/ready"} <= set(paths)
+
+
+def test_api_docs_page_is_not_blocked_by_the_page_policy(client) -> None:
+    response = client.get("/docs")
+    assert response.status_code == 200 and "content-security-policy" not in response.headers
+    assert response.headers["x-content-type-options"] == "nosniff"

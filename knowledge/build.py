@@ -20,7 +20,7 @@ from knowledge.store import FORMAT_VERSION, KnowledgeStore, Manifest, file_sha25
 def build(settings: KnowledgeSettings, progress: bool = True) -> tuple[Path, ParseReport, Manifest]:
     """Parse every record (and encode the changed ones) into a new build; returns (build dir, report, manifest)."""
     started = time.perf_counter()
-    source = settings.source_path
+    source = settings.effective_source_path
     source_hash = file_sha256(source)
     report = ParseReport()
     procedures: list[Procedure] = []
@@ -87,7 +87,7 @@ def ensure_built(settings: KnowledgeSettings, progress: bool = True) -> Knowledg
     """Build when nothing is built or the build is stale; return the store."""
     store = KnowledgeStore(settings.index_dir)
     encoder = query_encoder(settings) if settings.dense_enabled else None
-    if store.is_stale(settings.source_path, encoder.model_id if encoder else None):
+    if store.is_stale(settings.effective_source_path, encoder.model_id if encoder else None):
         print("knowledge base missing or stale — building", file=sys.stderr)
         build(settings, progress=progress)
     return store

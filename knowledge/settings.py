@@ -6,6 +6,7 @@ Paths default to the layout of a checkout: the shared data beside the repository
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -39,6 +40,28 @@ class KnowledgeSettings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def recorded_source_file(self) -> Path:
+        return self.index_dir / "source.json"
+
+    @property
+    def effective_source_path(self) -> Path:
+        """The procedure file to build from: TTHC_SOURCE_PATH when set, else the file the last
+        ``refresh`` loaded (so a restart keeps serving it), else the shared national file."""
+        if "source_path" in self.model_fields_set:
+            return Path(self.source_path)
+        try:
+            recorded = Path(json.loads(self.recorded_source_file.read_text(encoding="utf-8"))["path"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return self.source_path
+        return recorded if recorded.exists() else self.source_path
+
+    def record_source(self, source: Path) -> None:
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        temporary = self.recorded_source_file.with_suffix(".tmp")
+        temporary.write_text(json.dumps({"path": str(source)}), encoding="utf-8")
+        temporary.replace(self.recorded_source_file)
 
     @property
     def converted_model_dir(self) -> Path:

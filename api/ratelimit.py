@@ -28,8 +28,22 @@ def _estimate(previous: int, current: int, now: float) -> float:
     return previous * (1 - elapsed_share) + current
 
 
-def _retry_after(now: float) -> int:
-    return max(1, math.ceil(WINDOW_SECONDS - now % WINDOW_SECONDS))
+def _retry_after(previous: int, current: int, limit: int, now: float) -> int:
+    """Seconds until the next hit of this key would be allowed, if none comes before it.
+
+    Not simply "until this window ends": the previous window keeps weighing at the start of the next
+    one (a client obeying that would be refused again), and it may fade enough within this one.
+    """
+    elapsed = now % WINDOW_SECONDS
+    if previous and current + 1 <= limit:
+        # Still in this window: previous * (1 - share) + current + 1 <= limit.
+        share = 1 - (limit - current - 1) / previous
+        wait = share * WINDOW_SECONDS - elapsed
+    else:
+        # In the next one, where this window's count becomes the previous: current * (1 - share) + 1 <= limit.
+        share = max(0.0, 1 - (limit - 1) / current) if current else 0.0
+        wait = WINDOW_SECONDS - elapsed + share * WINDOW_SECONDS
+    return max(1, math.ceil(wait))
 
 
 class RateLimiter(Protocol):
@@ -56,7 +70,7 @@ class MemoryRateLimiter:
             current = self._counts.get((key, window), 0) + 1
             self._counts[(key, window)] = current
         if _estimate(previous, current, now) > limit:
-            return Verdict(False, _retry_after(now))
+            return Verdict(False, _retry_after(previous, current, limit, now))
         return Verdict(True)
 
     def reset(self) -> None:
@@ -86,8 +100,9 @@ class RedisRateLimiter:
         pipe.incr(current_key)
         pipe.expire(current_key, 2 * WINDOW_SECONDS)
         previous, current, _ = pipe.execute()
-        if _estimate(int(previous or 0), int(current), now) > limit:
-            return Verdict(False, _retry_after(now))
+        previous, current = int(previous or 0), int(current)
+        if _estimate(previous, current, now) > limit:
+            return Verdict(False, _retry_after(previous, current, limit, now))
         return Verdict(True)
 
     def reset(self) -> None:

@@ -15,7 +15,8 @@ router = APIRouter(prefix="/v1", tags=["hỏi đáp"])
     "/ask",
     response_model=AskResponse,
     dependencies=[IpLimited],
-    responses={413: {"model": ErrorBody}, 429: {"model": ErrorBody}},
+    # 400: a body that is not UTF-8 JSON (FastAPI rejects it before validation).
+    responses={400: {"model": ErrorBody}, 413: {"model": ErrorBody}, 429: {"model": ErrorBody}},
 )
 async def ask(body: AskRequest, context: Context) -> AskResponse:
     """Answer a question (or a candidate/aspect button) within the client's session."""

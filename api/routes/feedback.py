@@ -17,7 +17,13 @@ router = APIRouter(prefix="/v1", tags=["phản hồi"])
     response_model=FeedbackResponse,
     status_code=201,
     dependencies=[IpLimited],
-    responses={404: {"model": ErrorBody}, 429: {"model": ErrorBody}},
+    # 400: a body that is not UTF-8 JSON; 413: over max_body_bytes (the middleware).
+    responses={
+        400: {"model": ErrorBody},
+        404: {"model": ErrorBody},
+        413: {"model": ErrorBody},
+        429: {"model": ErrorBody},
+    },
 )
 async def add_feedback(body: FeedbackRequest, context: Context) -> FeedbackResponse:
     """Store the user's verdict (and comment, personal numbers masked)."""

@@ -46,15 +46,22 @@ ensure_browser() {
   fi
 }
 
+ensure_vendored_js() {
+  # The staff dashboard's charts: Chart.js pinned in frontend/package-lock.json, copied into api/static/vendor.
+  scripts/vendor_js.sh
+}
+
 case "${1:-help}" in
   run)
     ensure_venv
+    ensure_vendored_js
     shift
     exec "$VENV/bin/python" -m api serve "$@"
     ;;
   test)
     ensure_venv
     ensure_browser
+    ensure_vendored_js
     shift
     "$VENV/bin/python" -m ruff check .
     exec "$VENV/bin/python" -m pytest "$@"

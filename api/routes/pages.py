@@ -6,14 +6,12 @@ The console is for agents only: a configured token (``?token=`` once, then an Ht
 
 from __future__ import annotations
 
-import base64
-import binascii
-import secrets
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
+from api.auth import authorised, same_secret
 from api.deps import Context
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -24,35 +22,9 @@ CONSOLE_FILES = {"console.js": "text/javascript", "console.css": "text/css"}
 router = APIRouter(include_in_schema=False)
 
 
-def _same(given: str, expected: str) -> bool:
-    return secrets.compare_digest(given.encode(), expected.encode())
-
-
-def _basic_credentials(header: str) -> tuple[str, str] | None:
-    if not header.lower().startswith("basic "):
-        return None
-    try:
-        user, _, password = base64.b64decode(header[6:], validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return user, password
-
-
 def console_authorised(request: Request, context: Context) -> bool:
     settings = context.settings
-    header = request.headers.get("authorization", "")
-    if settings.console_token:
-        expected = settings.console_token.get_secret_value()
-        bearer = header[7:] if header.lower().startswith("bearer ") else ""
-        for given in (bearer, request.cookies.get(COOKIE, "")):
-            if given and _same(given, expected):
-                return True
-    if settings.console_user and settings.console_password:
-        credentials = _basic_credentials(header)
-        if credentials:
-            user, password = credentials
-            return _same(user, settings.console_user) & _same(password, settings.console_password.get_secret_value())
-    return False
+    return authorised(request, COOKIE, settings.console_token, settings.console_user, settings.console_password)
 
 
 def require_console(request: Request, context: Context) -> None:
@@ -85,7 +57,7 @@ def widget_asset(name: str) -> FileResponse:
 @router.get("/console", response_model=None)
 def console(request: Request, context: Context, token: str | None = None) -> Response:
     settings = context.settings
-    if token and settings.console_token and _same(token, settings.console_token.get_secret_value()):
+    if token and settings.console_token and same_secret(token, settings.console_token.get_secret_value()):
         # Trade the token in the address (which lands in browser history) for a cookie.
         response = RedirectResponse("/console", status_code=303)
         response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/", max_age=12 * 3600)

@@ -1,22 +1,36 @@
 """``converse``: the one function every chat door calls (web widget, Telegram, Zalo, console).
 
-It loads the session's state from the shared store, lets the dialogue answer, and stores the
-masked question, the reply and the new state in one transaction before anything is sent back, so
-any worker can continue the conversation and nothing acknowledged is lost. The Rasa dialogue
-layer slots in here without touching the adapters.
+With a Rasa server configured (``ASSISTANT_RASA_URL``) the message goes through Rasa's REST
+channel (sender ``channel:user``), already NFC-normalised and with personal numbers masked, so
+neither Rasa nor its tracker store ever sees them. The custom actions (served by this app at
+/rasa/webhook) attach the answer's metadata to each bot message; from it the reply every door
+shows is rebuilt. When Rasa is not configured, unreachable or slow, the answer service replies
+directly (knowledge.dialogue: same replies minus the multi-turn dialogue) and the user sees no
+error. Either way the masked question, the reply and the state are stored in one transaction
+before anything is sent back, so any worker can continue the conversation.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import dataclass
 
+from api.rasa_client import RasaClient
 from api.store import ConversationStore
-from knowledge.dialogue import respond
-from knowledge.service import Answer, AnswerService
-from nlu.aspects import Aspect
+from knowledge.dialogue import DialogueState, respond
+from knowledge.errors import ProcedureNotFound
+from knowledge.records import Procedure
+from knowledge.search import Decision
+from knowledge.service import Answer, AnswerService, CandidateView
+from nlu.aspects import ASPECTS, Aspect
+from nlu.pii import mask_pii
 from nlu.text import normalize
 
+log = logging.getLogger("api.conversation")
+
 CHANNELS = ("web", "console", "api", "telegram", "zalo")
+DECISIONS: tuple[Decision, ...] = ("answer", "clarify", "abstain")
 
 
 @dataclass(frozen=True)
@@ -35,11 +49,27 @@ class ChatReply:
         return [(option.code, option.name) for option in self.answer.options]
 
 
+@dataclass(frozen=True)
+class DialogueTurn:
+    """What the dialogue layer made of one message."""
+
+    answer: Answer
+    state: DialogueState
+    handover: bool = False
+
+
 class Conversations:
-    def __init__(self, service: AnswerService, store: ConversationStore, max_chars: int = 2000) -> None:
+    def __init__(
+        self,
+        service: AnswerService,
+        store: ConversationStore,
+        max_chars: int = 2000,
+        rasa: RasaClient | None = None,
+    ) -> None:
         self.service = service
         self.store = store
         self.max_chars = max_chars
+        self.rasa = rasa
 
     def converse(
         self,
@@ -54,7 +84,99 @@ class Conversations:
         session_key = f"{channel}:{user_id}"
         text = normalize(text or "")[: self.max_chars]
         state = self.store.load_state(session_key)
-        answer, state = respond(self.service, state, text, procedure_code, aspect)
+        turn = self._through_rasa(session_key, text, state, procedure_code, aspect)
+        if turn is None:
+            answer, new_state = respond(self.service, state, text, procedure_code, aspect)
+            turn = DialogueTurn(answer, new_state)
         logged = text or f"[nút] {procedure_code or ''} {aspect or ''}".strip()
-        answer_id = self.store.record_turn(session_key, channel, logged, answer, state)
-        return ChatReply(answer_id, session_key, answer)
+        answer_id = self.store.record_turn(session_key, channel, logged, turn.answer, turn.state)
+        if turn.handover:
+            self.store.flag_handover(session_key)
+        return ChatReply(answer_id, session_key, turn.answer)
+
+    def rasa_state(self) -> str:
+        """For readiness: 'off' (not configured), 'ok', or 'unreachable' (degraded mode)."""
+        return "off" if self.rasa is None else self.rasa.state()
+
+    # -- the Rasa path ----------------------------------------------------------------------
+
+    def _through_rasa(
+        self,
+        session_key: str,
+        text: str,
+        state: DialogueState,
+        procedure_code: str | None,
+        aspect: Aspect | None,
+    ) -> DialogueTurn | None:
+        if self.rasa is None:
+            return None
+        message = rasa_message(text, procedure_code, aspect)
+        if not message:
+            return None
+        messages = self.rasa.send(session_key, message)
+        if not messages:
+            return None
+        return self._turn_from_messages(text, messages, state)
+
+    def _turn_from_messages(self, question: str, messages: list[dict], state: DialogueState) -> DialogueTurn:
+        """Rebuild the reply (the contract every door uses) from the bot messages and their metadata."""
+        texts = [str(message["text"]) for message in messages if message.get("text")]
+        metadata = [
+            message["custom"]["answer"]
+            for message in messages
+            if isinstance(message.get("custom"), dict) and isinstance(message["custom"].get("answer"), dict)
+        ]
+        meta = metadata[-1] if metadata else {}
+        decision = meta.get("decision") if meta.get("decision") in DECISIONS else "answer"
+        aspect = meta.get("aspect") if meta.get("aspect") in ASPECTS else "general"
+        procedure = self._procedure(meta.get("procedure_code"))
+        options = [self._view(code) for code in meta.get("options") or [] if isinstance(code, str)]
+        candidates = [
+            self._view(item[0], item[1])
+            for item in meta.get("candidates") or []
+            if isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
+        ]
+        answer = Answer(
+            question=question,
+            decision=decision,
+            aspect=aspect,
+            text="\n\n".join(texts),
+            procedure=procedure,
+            candidates=[view for view in candidates if view is not None],
+            options=[view for view in options if view is not None],
+            reason=str(meta.get("reason") or "dialogue")[:200],
+        )
+        new_state = DialogueState(
+            procedure.code if procedure else state.procedure_code, [option.code for option in answer.options]
+        )
+        handover = any(item.get("handover") is True for item in metadata)
+        return DialogueTurn(answer, new_state, handover)
+
+    def _procedure(self, code: object) -> Procedure | None:
+        if not isinstance(code, str) or not code:
+            return None
+        try:
+            return self.service.procedure(code)
+        except ProcedureNotFound:
+            return None
+
+    def _view(self, code: str, score: object = 0.0) -> CandidateView | None:
+        procedure = self._procedure(code)
+        if procedure is None:
+            return None
+        return CandidateView(procedure.code, procedure.name, float(score) if isinstance(score, int | float) else 0.0)
+
+
+def rasa_message(text: str, procedure_code: str | None = None, aspect: Aspect | None = None) -> str:
+    """What is sent to Rasa: the masked text, or a button as an intent payload with its entities."""
+    if aspect is not None and aspect not in ASPECTS:
+        aspect = None
+    if procedure_code:
+        entities = {"chosen_code": procedure_code.strip()[:40]}
+        if aspect:
+            entities["aspect_button"] = aspect
+        return "/choose_option" + json.dumps(entities, ensure_ascii=False)
+    if aspect and not text:
+        return "/ask_aspect" + json.dumps({"aspect_button": aspect})
+    # A typed message starting with "/" would be read by Rasa as an intent payload.
+    return mask_pii(text).lstrip("/").strip()

@@ -29,17 +29,23 @@ SECURITY_HEADERS = [
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app, max_bytes: int) -> None:  # noqa: ANN001 - an ASGI app
+    def __init__(self, app, max_bytes: int, path_limits: dict[str, int] | None = None) -> None:  # noqa: ANN001
         self.app = app
         self.max_bytes = max_bytes
+        # Other limits by path prefix: Rasa's action calls carry the whole conversation tracker.
+        self.path_limits = path_limits or {}
 
     async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = scope.get("path", "")
+        max_bytes = next(
+            (limit for prefix, limit in self.path_limits.items() if path.startswith(prefix)), self.max_bytes
+        )
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+        if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
             await _send_413(send)
             return
         received = 0
@@ -54,7 +60,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     refused = True
                     if not started:
                         started = True

@@ -208,6 +208,16 @@ class ConversationStore:
                 )
             )
 
+    def delete_before(self, cutoff: datetime) -> int:
+        """Retention: delete turns (and their feedback) older than ``cutoff`` and sessions idle since
+        before it, in one transaction; return the number of turns deleted."""
+        old_turns = select(interactions.c.id).where(interactions.c.created_at < cutoff)
+        with self.engine.begin() as connection:
+            connection.execute(feedback.delete().where(feedback.c.answer_id.in_(old_turns)))
+            deleted = connection.execute(interactions.delete().where(interactions.c.created_at < cutoff)).rowcount
+            connection.execute(sessions.delete().where(sessions.c.updated_at < cutoff))
+        return int(deleted or 0)
+
     def flag_handover(self, session_key: str) -> None:
         with self.engine.begin() as connection:
             connection.execute(update(sessions).where(sessions.c.session_key == session_key).values(handover=True))

@@ -32,6 +32,11 @@ def test_every_seed_source_exists(hanoi: HanoiData) -> None:
         ("online_agents", ["148 mô hình đại lý", "Viettel post"]),
         ("support_points", ["Điểm hỗ trợ Dịch vụ công số"]),
         ("online_share", ["1.885 TTHC", "1.191 TTHC", "318 DVCTT"]),
+        ("cashless_payment", ["không dùng tiền mặt khi thực hiện TTHC bằng mã QR động"]),
+        (
+            "progress_notices",
+            ["thông báo tiến độ và kết quả xử lý", "kết quả giải quyết thủ tục hành chính dưới dạng điện tử"],
+        ),
     ],
 )
 def test_facts_are_in_their_cited_seed(hanoi: HanoiData, fact_id: str, phrases: list[str]) -> None:

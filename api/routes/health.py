@@ -19,10 +19,15 @@ def live() -> Health:
 
 @router.get("/health/ready", response_model=Health, responses={503: {"model": Health}})
 def ready(context: Context) -> Response:
-    """The knowledge base is loaded and the store answers; a load balancer may send traffic."""
+    """The knowledge base is loaded and the store answers; a load balancer may send traffic.
+
+    The body also reports the dialogue layer: "off", "ok" or "unreachable" (answers go direct).
+    """
     checks = {
         "knowledge_base": f"{len(context.service.searcher.procedures)} thủ tục",
         "store": "ok" if context.store.ping() else "unreachable",
+        # Rasa down is degraded mode (direct answers), not "not ready": every worker would be dropped.
+        "rasa": context.conversations.rasa_state(),
     }
     status = "ok" if checks["store"] == "ok" else "not_ready"
     return JSONResponse(Health(status=status, checks=checks).model_dump(), status_code=200 if status == "ok" else 503)

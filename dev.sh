@@ -51,17 +51,32 @@ ensure_vendored_js() {
   scripts/vendor_js.sh
 }
 
+ensure_rasa() {
+  # Rasa Open Source 3.6 in its own Python 3.10 environment (.venv-rasa); idempotent.
+  if [[ "${TTHC_SKIP_RASA:-}" == 1 ]]; then return; fi
+  bot/setup_rasa.sh
+}
+
 case "${1:-help}" in
   run)
     ensure_venv
     ensure_vendored_js
+    ensure_rasa
     shift
-    exec "$VENV/bin/python" -m api serve "$@"
+    api_port="${ASSISTANT_PORT:-8000}"
+    rasa_port="${RASA_PORT:-5005}"
+    # Rasa (trained first when the model is missing) calls the custom actions served by the API;
+    # until it is up the API answers directly (degraded mode).
+    "$VENV/bin/python" -m bot.server --port "$rasa_port" --action-url "http://127.0.0.1:$api_port/rasa/webhook" &
+    rasa_pid=$!
+    trap 'kill "$rasa_pid" 2>/dev/null || true' EXIT INT TERM
+    ASSISTANT_RASA_URL="${ASSISTANT_RASA_URL:-http://127.0.0.1:$rasa_port}" "$VENV/bin/python" -m api serve "$@"
     ;;
   test)
     ensure_venv
     ensure_browser
     ensure_vendored_js
+    ensure_rasa
     shift
     "$VENV/bin/python" -m ruff check .
     exec "$VENV/bin/python" -m pytest "$@"
@@ -70,13 +85,30 @@ case "${1:-help}" in
     ensure_venv
     exec "$VENV/bin/python" -m knowledge "$@"
     ;;
+  rasa-train)
+    ensure_venv
+    ensure_rasa
+    exec "$VENV/bin/python" -m bot.server --train-only
+    ;;
+  bench-rasa)
+    ensure_venv
+    ensure_rasa
+    shift
+    exec "$VENV/bin/python" benchmarks/bench_rasa.py "$@"
+    ;;
   bench)
     ensure_venv
     shift
     exec "$VENV/bin/python" benchmarks/bench_search.py "$@"
     ;;
+  load)
+    ensure_venv
+    shift
+    exec "$VENV/bin/python" benchmarks/load_api.py "$@"
+    ;;
   *)
     sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'
-    echo "Also: ./dev.sh build | search Q | ask Q | show CODE | eval FILE | tune FILE | parse-check | model | bench"
+    echo "Also: ./dev.sh build | search Q | ask Q | show CODE | chat | eval FILE | tune FILE | parse-check | model | bench"
+    echo "      ./dev.sh rasa-train | bench-rasa | load (50 clients on loopback: benchmarks/load_api.py)"
     ;;
 esac

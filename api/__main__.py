@@ -1,4 +1,5 @@
-"""``python -m api serve``: the API, the widget demo page and the hotline console on one port."""
+"""``python -m api serve``: the API, the widget demo page and the hotline console on one port;
+``telegram-webhook`` registers the Telegram webhook, ``telegram-poll`` runs the bot by polling (local trials)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,16 @@ import logging
 import secrets
 import sys
 
+from pydantic import SecretStr
+
 from api.logs import configure_logging
-from api.settings import ApiSettings, get_api_settings
+from api.settings import get_api_settings
 from knowledge.settings import get_settings as knowledge_settings
 
 
-def _console_token(settings: ApiSettings) -> str | None:
-    """Without a configured console login, make one for this machine (kept in the data directory)."""
-    if settings.console_enabled:
-        return None
-    path = knowledge_settings().data_dir / "console-token"
+def _machine_token(name: str) -> str:
+    """A login made once for this machine (kept in the data directory, readable by its owner only)."""
+    path = knowledge_settings().data_dir / f"{name}-token"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(24), encoding="utf-8")
@@ -31,17 +32,21 @@ def serve(args: argparse.Namespace) -> int:
     from api.logs import uvicorn_log_config
 
     settings = get_api_settings()
-    generated = _console_token(settings)
-    if generated:
-        settings = settings.model_copy(update={"console_token": generated})
+    # Without a configured login, the console and the dashboard get one made for this machine.
+    generated = {}
+    if not settings.console_enabled:
+        generated["console"] = _machine_token("console")
+    if not settings.staff_enabled:
+        generated["staff"] = _machine_token("staff")
+    settings = settings.model_copy(update={f"{name}_token": SecretStr(token) for name, token in generated.items()})
     host, port = args.host or settings.host, args.port or settings.port
     base = f"http://{host}:{port}"
     print(f"Widget demo:        {base}/widget/demo", file=sys.stderr)
     print(f"API docs:           {base}/docs", file=sys.stderr)
-    if generated:
-        print(f"Hotline console:    {base}/console?token={generated}", file=sys.stderr)
-    else:
-        print(f"Hotline console:    {base}/console", file=sys.stderr)
+    console_query = f"?token={generated['console']}" if "console" in generated else ""
+    staff_query = f"?token={generated['staff']}" if "staff" in generated else ""
+    print(f"Hotline console:    {base}/console{console_query}", file=sys.stderr)
+    print(f"Staff dashboard:    {base}/staff{staff_query}", file=sys.stderr)
     uvicorn.run(create_app(settings), host=host, port=port, log_level=args.log_level, log_config=uvicorn_log_config())
     return 0
 

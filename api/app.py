@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.conversation import Conversations
 from api.deps import AppContext
 from api.metrics import Metrics
 from api.middleware import BodyLimitMiddleware, MetricsMiddleware, SecurityHeadersMiddleware
+from api.rasa_client import RasaClient
 from api.ratelimit import RateLimiter, make_rate_limiter
-from api.routes import ask, feedback, health, pages, procedures, search
+from api.reload import KnowledgeReloader
+from api.routes import admin, ask, feedback, health, pages, procedures, rasa_actions, search, staff
 from api.settings import ApiSettings, get_api_settings
 from api.store import ConversationStore
 from knowledge.service import AnswerService
+from knowledge.settings import KnowledgeSettings
+from knowledge.settings import get_settings as get_knowledge_settings
 
 log = logging.getLogger("api")
 
@@ -27,6 +35,13 @@ DESCRIPTION = (
     "có trích dẫn nguồn. Widget: /widget/demo · Bảng tra cứu cho tổng đài viên: /console"
 )
 
+# Framework messages users may see, in the users' language.
+FRAMEWORK_DETAILS = {
+    "There was an error parsing the body": "Nội dung gửi lên không đọc được (cần JSON, mã hoá UTF-8).",
+    "Not Found": "Không tìm thấy địa chỉ này.",
+    "Method Not Allowed": "Phương thức này không được hỗ trợ ở địa chỉ này.",
+}
+
 
 def build_context(
     settings: ApiSettings,
@@ -34,13 +49,15 @@ def build_context(
     store: ConversationStore | None = None,
     limiter: RateLimiter | None = None,
     metrics: Metrics | None = None,
+    knowledge: KnowledgeSettings | None = None,
 ) -> AppContext:
-    service = service or AnswerService.from_settings(progress=False)
+    service = service or AnswerService.from_settings(knowledge, progress=False)
     store = store or ConversationStore(settings.resolved_database_url)
     limiter = limiter or make_rate_limiter(settings.redis_url)
     metrics = metrics or Metrics()
     metrics.procedures.set(len(service.searcher.procedures))
-    conversations = Conversations(service, store, settings.max_question_chars)
+    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds) if settings.rasa_url else None
+    conversations = Conversations(service, store, settings.max_question_chars, rasa)
     return AppContext(settings, service, store, conversations, limiter, metrics)
 
 
@@ -49,24 +66,36 @@ def create_app(
     service: AnswerService | None = None,
     store: ConversationStore | None = None,
     limiter: RateLimiter | None = None,
+    knowledge: KnowledgeSettings | None = None,
 ) -> FastAPI:
-    """The app. ``service``/``store``/``limiter`` are built from settings at start-up unless given (tests)."""
+    """The app. ``service``/``store``/``limiter`` are built from settings at start-up unless given (tests).
+
+    ``knowledge`` says where the knowledge base lives; a refreshed build there is loaded without
+    a restart (not when a ``service`` is given: an in-memory corpus has no build to follow).
+    """
     settings = settings or get_api_settings()
+    knowledge = knowledge or get_knowledge_settings()
     # Created before start-up: the metrics middleware is wired when the app is built.
     metrics = Metrics()
+    reloader = KnowledgeReloader(knowledge, settings.reload_interval_seconds if service is None else 0)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202
-        context = build_context(settings, service, store, limiter, metrics)
+        context = build_context(settings, service, store, limiter, metrics, knowledge)
         app.state.context = context
+        await reloader.start(context)
         for start in app.state.channel_starters:
             await start(context)
         log.info("ready: %d procedures", len(context.service.searcher.procedures))
+        retention = asyncio.create_task(_apply_retention(context)) if settings.retention_days > 0 else None
         try:
             yield
         finally:
+            if retention is not None:
+                retention.cancel()
             for stop in app.state.channel_stoppers:
                 await stop(context)
+            await reloader.stop(context)
             if store is None:
                 context.store.close()
 
@@ -78,7 +107,18 @@ def create_app(
     )
     app.state.channel_starters = []
     app.state.channel_stoppers = []
-    for router in (ask.router, search.router, procedures.router, feedback.router, health.router, pages.router):
+    app.state.reloader = reloader
+    for router in (
+        ask.router,
+        search.router,
+        procedures.router,
+        feedback.router,
+        health.router,
+        pages.router,
+        rasa_actions.router,
+        staff.router,
+        admin.router,
+    ):
         app.include_router(router)
     _mount_channels(app, settings)
 
@@ -90,6 +130,11 @@ def create_app(
             for item in error.errors()
         ]
         return JSONResponse({"detail": problems}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        detail = FRAMEWORK_DETAILS.get(error.detail, error.detail) if isinstance(error.detail, str) else error.detail
+        return JSONResponse({"detail": detail}, status_code=error.status_code, headers=error.headers)
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, error: Exception) -> JSONResponse:
@@ -104,9 +149,25 @@ def create_app(
             allow_methods=["GET", "POST"],
             allow_headers=["Content-Type", "Authorization"],
         )
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        path_limits={"/rasa/": settings.rasa_max_body_bytes},
+    )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
+
+
+async def _apply_retention(context: AppContext) -> None:
+    """Delete conversations older than the retention period now, then once a day."""
+    while True:
+        cutoff = datetime.now(UTC) - timedelta(days=context.settings.retention_days)
+        try:
+            deleted = await run_in_threadpool(context.store.delete_before, cutoff)
+            log.info("retention: %d turns older than %s deleted", deleted, cutoff.date())
+        except Exception:  # noqa: BLE001 - a failed purge is retried tomorrow, the app keeps serving
+            log.exception("retention: purge failed")
+        await asyncio.sleep(24 * 3600)
 
 
 def _mount_channels(app: FastAPI, settings: ApiSettings) -> None:

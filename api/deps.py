@@ -27,6 +27,12 @@ class AppContext:
     metrics: Metrics
     extras: dict = field(default_factory=dict)
 
+    def swap_service(self, service: AnswerService) -> None:
+        """Serve a newly loaded knowledge base; requests already running keep the one they hold."""
+        self.conversations.service = service
+        self.service = service
+        self.extras.pop("rasa_executor", None)  # the custom actions are rebuilt on the new service
+
 
 def get_context(request: Request) -> AppContext:
     return request.app.state.context

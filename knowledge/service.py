@@ -31,6 +31,12 @@ EMPTY_QUESTION_REPLY = (
 )
 
 
+WHICH_PROCEDURE_REPLY = (
+    "Bạn muốn hỏi {aspect} của thủ tục nào? Hãy gõ tên thủ tục, ví dụ: “lệ phí cấp lại căn cước”, "
+    "“đăng ký khai sinh nộp ở đâu”."
+)
+
+
 @dataclass(frozen=True)
 class CandidateView:
     code: str
@@ -111,9 +117,11 @@ class AnswerService:
         query = result.query
         candidates = [CandidateView(c.code, c.name, round(c.score, 4)) for c in result.candidates]
         if query.is_empty:
-            return Answer(
-                question, "abstain", query.aspect, EMPTY_QUESTION_REPLY, candidates=candidates, reason=result.reason
-            )
+            # "lệ phí bao nhiêu?" with no procedure named: ask which one rather than show examples.
+            text = EMPTY_QUESTION_REPLY
+            if query.aspect != "general":
+                text = WHICH_PROCEDURE_REPLY.format(aspect=ASPECT_TITLES[query.aspect].lower())
+            return Answer(question, "abstain", query.aspect, text, candidates=candidates, reason=result.reason)
         if result.decision == "abstain":
             subject = self.searcher.uncovered_subject(query, result.best) if result.best else None
             text = self.composer.abstain(subject.field if subject else None)

@@ -213,3 +213,9 @@ def test_api_docs_page_is_not_blocked_by_the_page_policy(client) -> None:
     response = client.get("/docs")
     assert response.status_code == 200 and "content-security-policy" not in response.headers
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_an_aspect_without_a_procedure_asks_which_procedure(client) -> None:
+    body = ask(client, "thế lệ phí bao nhiêu?", session="nothing-yet").json()
+    assert body["decision"] == "abstain" and body["aspect"] == "fee"
+    assert body["reply"].startswith("Bạn muốn hỏi phí, lệ phí của thủ tục nào?")

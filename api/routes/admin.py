@@ -1,0 +1,45 @@
+"""Staff actions: which knowledge base is serving, and load a refreshed one now."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import require_staff
+from api.deps import Context
+
+router = APIRouter(prefix="/admin", tags=["vận hành"], dependencies=[Depends(require_staff)])
+
+
+class KnowledgeVersion(BaseModel):
+    build_id: str
+    procedures: int
+    changed: bool = False
+    seconds: float = 0.0
+    last_error: str = ""
+
+
+@router.get("/knowledge", response_model=KnowledgeVersion)
+def knowledge(request: Request, context: Context) -> KnowledgeVersion:
+    """The build this worker serves and the last reload error, if any."""
+    reloader = request.app.state.reloader
+    service = context.service
+    return KnowledgeVersion(
+        build_id=service.build_id, procedures=len(service.searcher.procedures), last_error=reloader.last_error
+    )
+
+
+@router.post("/reload", response_model=KnowledgeVersion, responses={409: {"description": "the new build failed"}})
+async def reload(request: Request, context: Context) -> KnowledgeVersion:
+    """Load the current build now if it is not the one serving (workers also notice by themselves)."""
+    outcome = await run_in_threadpool(request.app.state.reloader.reload_if_changed, context)
+    if outcome.error:
+        raise HTTPException(409, f"Chưa nạp được cơ sở dữ liệu mới, vẫn dùng bản {outcome.build_id}: {outcome.error}")
+    service = context.service
+    return KnowledgeVersion(
+        build_id=service.build_id,
+        procedures=len(service.searcher.procedures),
+        changed=outcome.changed,
+        seconds=round(outcome.seconds, 2),
+    )

@@ -47,7 +47,13 @@ def serve(args: argparse.Namespace) -> int:
     staff_query = f"?token={generated['staff']}" if "staff" in generated else ""
     print(f"Hotline console:    {base}/console{console_query}", file=sys.stderr)
     print(f"Staff dashboard:    {base}/staff{staff_query}", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=args.log_level, log_config=uvicorn_log_config())
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=args.log_level,
+        log_config=uvicorn_log_config(settings.log_format),
+    )
     return 0
 
 
@@ -93,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     poll_parser = commands.add_parser("telegram-poll", help="answer Telegram by polling (local trials)")
     poll_parser.set_defaults(handler=telegram_poll)
     args = parser.parse_args(argv)
-    configure_logging(logging.INFO)
+    configure_logging(logging.INFO, get_api_settings().log_format)
     return args.handler(args)
 
 

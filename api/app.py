@@ -18,6 +18,7 @@ from api.conversation import Conversations
 from api.deps import AppContext
 from api.metrics import Metrics
 from api.middleware import BodyLimitMiddleware, MetricsMiddleware, SecurityHeadersMiddleware
+from api.offline import OfflineSwitch
 from api.rasa_client import RasaClient
 from api.ratelimit import RateLimiter, make_rate_limiter
 from api.reload import KnowledgeReloader
@@ -55,9 +56,10 @@ def build_context(
     store = store or ConversationStore(settings.resolved_database_url)
     limiter = limiter or make_rate_limiter(settings.redis_url)
     metrics = metrics or Metrics()
-    metrics.procedures.set(len(service.searcher.procedures))
+    metrics.set_knowledge_build(service.build_id, len(service.searcher.procedures))
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds) if settings.rasa_url else None
-    conversations = Conversations(service, store, settings.max_question_chars, rasa)
+    switch = OfflineSwitch(store.engine, settings.offline_message)
+    conversations = Conversations(service, store, settings.max_question_chars, rasa, switch, metrics)
     return AppContext(settings, service, store, conversations, limiter, metrics)
 
 

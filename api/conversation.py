@@ -14,8 +14,13 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from api.metrics import Metrics
+from api.offline import OfflineSwitch
 from api.rasa_client import RasaClient
 from api.store import ConversationStore
 from knowledge.dialogue import DialogueState, respond
@@ -65,11 +70,15 @@ class Conversations:
         store: ConversationStore,
         max_chars: int = 2000,
         rasa: RasaClient | None = None,
+        switch: OfflineSwitch | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.service = service
         self.store = store
         self.max_chars = max_chars
         self.rasa = rasa
+        self.switch = switch
+        self.metrics = metrics
 
     def converse(
         self,
@@ -83,16 +92,34 @@ class Conversations:
         """Answer one message (or one button: ``procedure_code``/``aspect``) of ``user_id`` on ``channel``."""
         session_key = f"{channel}:{user_id}"
         text = normalize(text or "")[: self.max_chars]
-        state = self.store.load_state(session_key)
-        turn = self._through_rasa(session_key, text, state, procedure_code, aspect)
-        if turn is None:
-            answer, new_state = respond(self.service, state, text, procedure_code, aspect)
-            turn = DialogueTurn(answer, new_state)
         logged = text or f"[nút] {procedure_code or ''} {aspect or ''}".strip()
-        answer_id = self.store.record_turn(session_key, channel, logged, turn.answer, turn.state)
-        if turn.handover:
-            self.store.flag_handover(session_key)
+        with self._stage("store"):
+            state = self.store.load_state(session_key)
+        paused = self.switch.message() if self.switch is not None else ""
+        if paused:
+            # Staff switched the assistant off: the user gets the message, the question is kept.
+            turn = DialogueTurn(Answer(text, "abstain", "general", paused, reason="offline"), state)
+        else:
+            with self._stage("rasa"):
+                turn = self._through_rasa(session_key, text, state, procedure_code, aspect)
+            if turn is None:
+                with self._stage("retrieval"):
+                    answer, new_state = respond(self.service, state, text, procedure_code, aspect)
+                turn = DialogueTurn(answer, new_state)
+        with self._stage("store"):
+            answer_id = self.store.record_turn(session_key, channel, logged, turn.answer, turn.state)
+            if turn.handover:
+                self.store.flag_handover(session_key)
         return ChatReply(answer_id, session_key, turn.answer)
+
+    @contextmanager
+    def _stage(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            if self.metrics is not None and (stage != "rasa" or self.rasa is not None):
+                self.metrics.stages.labels(stage).observe(time.perf_counter() - started)
 
     def rasa_state(self) -> str:
         """For readiness: 'off' (not configured), 'ok', or 'unreachable' (degraded mode)."""
@@ -114,6 +141,8 @@ class Conversations:
         if not message:
             return None
         messages = self.rasa.send(session_key, message)
+        if self.metrics is not None:
+            self.metrics.rasa_up.set(0 if messages is None else 1)
         if not messages:
             return None
         return self._turn_from_messages(text, messages, state)

@@ -39,6 +39,29 @@ class Metrics:
             registry=self.registry,
         )
         self.procedures = Gauge("tthc_procedures", "Procedures in the loaded knowledge base", registry=self.registry)
+        self.stages = Histogram(
+            "tthc_stage_seconds",
+            "Time in each stage of a chat turn: retrieval (direct answer or search), rasa (round trip with "
+            "its custom actions), store (load state + record the turn)",
+            ["stage"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.rasa_up = Gauge(
+            "tthc_rasa_up", "1 when the last call to Rasa succeeded, 0 in degraded mode", registry=self.registry
+        )
+        self.knowledge_build = Gauge(
+            "tthc_knowledge_build_info",
+            "The knowledge base build this worker serves (value 1)",
+            ["build_id"],
+            registry=self.registry,
+        )
+        self.offline = Gauge("tthc_offline", "1 while the assistant is switched off by staff", registry=self.registry)
+
+    def set_knowledge_build(self, build_id: str, procedures: int) -> None:
+        self.knowledge_build.clear()
+        self.knowledge_build.labels(build_id or "in-memory").set(1)
+        self.procedures.set(procedures)
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()

@@ -10,6 +10,7 @@ import json
 import time
 import uuid
 
+from api.logs import REQUEST_ID
 from api.metrics import Metrics
 
 TOO_LARGE = json.dumps({"detail": "Nội dung gửi lên quá lớn."}, ensure_ascii=False).encode()
@@ -136,6 +137,7 @@ class MetricsMiddleware:
         status = 500
         request_id = uuid.uuid4().hex[:16]
         scope.setdefault("state", {})["request_id"] = request_id
+        token = REQUEST_ID.set(request_id)
 
         async def recording_send(message) -> None:  # noqa: ANN001
             nonlocal status
@@ -147,6 +149,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, recording_send)
         finally:
+            REQUEST_ID.reset(token)
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             self.metrics.observe_request(scope["method"], template, status, time.perf_counter() - started)

@@ -68,7 +68,7 @@ class KnowledgeReloader:
             context.swap_service(service)
             self.last_error = ""
             seconds = time.perf_counter() - started
-            context.metrics.procedures.set(len(service.searcher.procedures))
+            context.metrics.set_knowledge_build(build_id, len(service.searcher.procedures))
             log.info("knowledge base %s loaded in %.1f s (was %s)", build_id, seconds, serving)
             return ReloadOutcome(True, build_id, seconds)
 

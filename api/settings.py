@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,6 +42,11 @@ class ApiSettings(BaseSettings):
     # Conversations (turns, feedback, dialogue state) older than this are deleted, at start-up and
     # daily; 0 keeps them. Rasa's own tracker store keeps only masked text (see api/conversation.py).
     retention_days: int = 0
+
+    # Set: the assistant is paused from configuration and every channel gives this message.
+    offline_message: str = ""
+    # "json": one JSON object per log line (with the request id); "text" for reading in a terminal.
+    log_format: Literal["json", "text"] = "json"
 
     # How often each worker looks for a refreshed knowledge base (seconds; 0: only POST /admin/reload).
     reload_interval_seconds: float = 5.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import logging.config
 
@@ -24,3 +25,14 @@ def test_uvicorn_access_log_is_masked(capsys) -> None:
     written = capsys.readouterr()
     assert "001203004005" not in written.out + written.err
     assert "**********05" in written.out + written.err
+
+
+def test_access_log_lines_are_json_fields(capsys) -> None:
+    logging.config.dictConfig(uvicorn_log_config("json"))
+    logging.getLogger("uvicorn.access").info(
+        '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", "/v1/search?q=0912345678", "1.1", 200
+    )
+    written = capsys.readouterr()
+    line = json.loads((written.out + written.err).strip().splitlines()[-1])
+    assert line["logger"] == "uvicorn.access" and line["status"] == 200 and line["method"] == "GET"
+    assert line["path"] == "/v1/search?q=********78"

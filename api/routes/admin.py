@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import require_staff
@@ -43,3 +43,35 @@ async def reload(request: Request, context: Context) -> KnowledgeVersion:
         changed=outcome.changed,
         seconds=round(outcome.seconds, 2),
     )
+
+
+class OfflineState(BaseModel):
+    offline: bool
+    message: str = ""
+
+
+class OfflineRequest(BaseModel):
+    message: str = Field("", max_length=1000, description="What every channel says while paused; empty: the default")
+
+
+@router.get("/offline", response_model=OfflineState)
+def offline_state(context: Context) -> OfflineState:
+    """Whether the assistant is paused (shared by every worker)."""
+    message = context.conversations.switch.message()
+    return OfflineState(offline=bool(message), message=message)
+
+
+@router.put("/offline", response_model=OfflineState)
+def pause(body: OfflineRequest, context: Context) -> OfflineState:
+    """Pause the assistant: every channel answers with the message; questions are still stored."""
+    message = context.conversations.switch.pause(body.message)
+    return OfflineState(offline=True, message=message)
+
+
+@router.delete("/offline", response_model=OfflineState)
+def resume(context: Context) -> OfflineState:
+    """Serve again (a pause set by ASSISTANT_OFFLINE_MESSAGE lasts until that setting is removed)."""
+    switch = context.conversations.switch
+    switch.resume()
+    message = switch.message()
+    return OfflineState(offline=bool(message), message=message)

@@ -35,4 +35,7 @@ def ready(context: Context) -> Response:
 
 @router.get("/metrics", include_in_schema=False)
 def metrics(context: Context) -> Response:
+    switch = context.conversations.switch
+    if switch is not None:
+        context.metrics.offline.set(1 if switch.message() else 0)
     return Response(context.metrics.render(), media_type="text/plain; version=0.0.4")

@@ -31,7 +31,7 @@ from bot.actions.actions import (
     make_actions,
 )
 from knowledge.guide import OnlineGuide
-from knowledge.service import EMPTY_QUESTION_REPLY
+from knowledge.service import WHICH_PROCEDURE_REPLY
 
 DOMAIN: dict[str, Any] = {}
 GUIDE_BUTTONS = [{"title": "Tiếp", "payload": "/affirm"}, {"title": "Bị kẹt", "payload": "/stuck"}]
@@ -153,10 +153,10 @@ def test_an_aspect_button_answers_the_current_procedure(fixture_service) -> None
     assert messages[0]["custom"]["answer"]["aspect"] == "time"
 
 
-def test_a_follow_up_with_no_procedure_asks_for_a_question(fixture_service) -> None:
+def test_a_follow_up_with_no_procedure_asks_which_procedure(fixture_service) -> None:
     events, messages = run(ActionAnswerAspect(fixture_service), make_tracker("lệ phí bao nhiêu", "ask_aspect"))
     assert events == answer_slots(None, "fee", False)
-    assert messages[0]["text"] == EMPTY_QUESTION_REPLY
+    assert messages[0]["text"] == WHICH_PROCEDURE_REPLY.format(aspect="phí, lệ phí")
     assert messages[0]["custom"]["answer"]["decision"] == "abstain"
 
 

@@ -9,7 +9,8 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import require_staff
 from api.deps import Context
 
-router = APIRouter(prefix="/admin", tags=["vận hành"], dependencies=[Depends(require_staff)])
+# Staff-only: kept out of the public API document, like the dashboard's routes.
+router = APIRouter(prefix="/admin", tags=["vận hành"], dependencies=[Depends(require_staff)], include_in_schema=False)
 
 
 class KnowledgeVersion(BaseModel):

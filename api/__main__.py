@@ -1,9 +1,11 @@
 """``python -m api serve``: the API, the widget demo page and the hotline console on one port;
-``telegram-webhook`` registers the Telegram webhook, ``telegram-poll`` runs the bot by polling (local trials)."""
+``telegram-webhook`` registers the Telegram webhook, ``telegram-poll`` runs the bot by polling (local trials);
+``forget CHANNEL USER_ID`` deletes everything stored of one user."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import secrets
 import sys
@@ -53,6 +55,7 @@ def serve(args: argparse.Namespace) -> int:
         port=port,
         log_level=args.log_level,
         log_config=uvicorn_log_config(settings.log_format),
+        forwarded_allow_ips=args.forwarded_allow_ips,
     )
     return 0
 
@@ -86,6 +89,31 @@ def telegram_poll(_args: argparse.Namespace) -> int:
     return 0
 
 
+def forget(args: argparse.Namespace) -> int:
+    """Delete everything stored of one user (a request to be forgotten), as DELETE /admin/users/... does."""
+    from api.conversation import CHANNELS
+    from api.privacy import forget_user, user_data
+    from api.rasa_tracker import open_tracker_store
+    from api.store import ConversationStore
+
+    if args.channel not in CHANNELS:
+        print(f"Unknown channel {args.channel!r}: one of {', '.join(CHANNELS)}", file=sys.stderr)
+        return 2
+    settings = get_api_settings()
+    store = ConversationStore(settings.resolved_database_url)
+    tracker_store = open_tracker_store(settings.rasa_tracker_store_url)
+    try:
+        if args.dry_run:
+            print(json.dumps(user_data(store, tracker_store, args.channel, args.user_id)))
+        else:
+            print(json.dumps(forget_user(store, tracker_store, args.channel, args.user_id)))
+    finally:
+        store.close()
+        if tracker_store is not None:
+            tracker_store.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m api", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -93,11 +121,22 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument("--host", default=None)
     serve_parser.add_argument("--port", type=int, default=None)
     serve_parser.add_argument("--log-level", default="info")
+    serve_parser.add_argument(
+        "--forwarded-allow-ips",
+        default=None,
+        help="addresses of the load balancers whose X-Forwarded-For is trusted (default: $FORWARDED_ALLOW_IPS, "
+        "else 127.0.0.1): per-address rate limits then count the client, not the balancer",
+    )
     serve_parser.set_defaults(handler=serve)
     webhook_parser = commands.add_parser("telegram-webhook", help="register the Telegram webhook (setWebhook)")
     webhook_parser.set_defaults(handler=telegram_webhook)
     poll_parser = commands.add_parser("telegram-poll", help="answer Telegram by polling (local trials)")
     poll_parser.set_defaults(handler=telegram_poll)
+    forget_parser = commands.add_parser("forget", help="delete everything stored of one user (channel + user id)")
+    forget_parser.add_argument("channel", help="web, console, api, telegram or zalo")
+    forget_parser.add_argument("user_id", help="the Telegram chat id, the Zalo user id, the widget's session id")
+    forget_parser.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    forget_parser.set_defaults(handler=forget)
     args = parser.parse_args(argv)
     configure_logging(logging.INFO, get_api_settings().log_format)
     return args.handler(args)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,10 +18,11 @@ from api.deps import AppContext
 from api.metrics import Metrics
 from api.middleware import BodyLimitMiddleware, MetricsMiddleware, SecurityHeadersMiddleware
 from api.offline import OfflineSwitch
+from api.privacy import apply_retention
 from api.rasa_client import RasaClient
 from api.ratelimit import RateLimiter, make_rate_limiter
 from api.reload import KnowledgeReloader
-from api.routes import admin, ask, feedback, health, pages, procedures, rasa_actions, search, staff
+from api.routes import admin, ask, feedback, health, pages, privacy, procedures, rasa_actions, search, staff
 from api.settings import ApiSettings, get_api_settings
 from api.store import ConversationStore
 from knowledge.service import AnswerService
@@ -120,6 +120,7 @@ def create_app(
         rasa_actions.router,
         staff.router,
         admin.router,
+        privacy.router,
     ):
         app.include_router(router)
     _mount_channels(app, settings)
@@ -161,12 +162,12 @@ def create_app(
 
 
 async def _apply_retention(context: AppContext) -> None:
-    """Delete conversations older than the retention period now, then once a day."""
+    """Delete conversations older than the retention period (ours and Rasa's) now, then once a day."""
     while True:
-        cutoff = datetime.now(UTC) - timedelta(days=context.settings.retention_days)
         try:
-            deleted = await run_in_threadpool(context.store.delete_before, cutoff)
-            log.info("retention: %d turns older than %s deleted", deleted, cutoff.date())
+            await run_in_threadpool(
+                apply_retention, context.store, context.tracker_store, context.settings.retention_days
+            )
         except Exception:  # noqa: BLE001 - a failed purge is retried tomorrow, the app keeps serving
             log.exception("retention: purge failed")
         await asyncio.sleep(24 * 3600)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
 from api.conversation import Conversations
 from api.metrics import Metrics
+from api.rasa_tracker import TrackerStore, open_tracker_store
 from api.ratelimit import RateLimiter
 from api.settings import ApiSettings
 from api.store import ConversationStore
@@ -26,6 +28,11 @@ class AppContext:
     limiter: RateLimiter
     metrics: Metrics
     extras: dict = field(default_factory=dict)
+
+    @cached_property
+    def tracker_store(self) -> TrackerStore | None:
+        """Rasa's tracker store when it is shared (SQL/Redis): retention and forget requests clean it."""
+        return open_tracker_store(self.settings.rasa_tracker_store_url)
 
     def swap_service(self, service: AnswerService) -> None:
         """Serve a newly loaded knowledge base; requests already running keep the one they hold."""

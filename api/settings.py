@@ -59,6 +59,9 @@ class ApiSettings(BaseSettings):
     rasa_max_body_bytes: int = 8 * 1024 * 1024
     # When set, /rasa/webhook (the custom actions) requires ?token=<this> (Rasa's action_endpoint token).
     rasa_action_token: SecretStr | None = None
+    # Where Rasa keeps its trackers (bot/stores.py; bot/server.py reads the same variable): retention
+    # and forget requests clean it too. Empty: Rasa keeps them in memory, nothing to clean.
+    rasa_tracker_store_url: str = ""
 
     console_token: SecretStr | None = None
     console_user: str | None = None

@@ -27,12 +27,13 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
     text,
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from knowledge.dialogue import DialogueState
 from knowledge.service import Answer
@@ -86,6 +87,8 @@ channel_updates = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("handled_at", DateTime(timezone=True)),
     Column("replay_claimed_at", DateTime(timezone=True)),
+    # The user the update came from (the id in the session key "<channel>:<user>"): forget requests.
+    Column("user_id", String(200), index=True),
 )
 
 
@@ -144,10 +147,28 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
+def _add_missing_columns(engine: Engine) -> None:
+    """Columns added after a table was first created (create_all leaves existing tables alone)."""
+    present = {column["name"] for column in inspect(engine).get_columns("channel_updates")}
+    if "user_id" in present:
+        return
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE channel_updates ADD COLUMN user_id VARCHAR(200)"))
+            connection.execute(
+                text("CREATE INDEX IF NOT EXISTS ix_channel_updates_user_id ON channel_updates (user_id)")
+            )
+    except (OperationalError, ProgrammingError):
+        # another worker starting at the same moment added it first
+        if "user_id" not in {column["name"] for column in inspect(engine).get_columns("channel_updates")}:
+            raise
+
+
 class ConversationStore:
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         metadata.create_all(self.engine)
+        _add_missing_columns(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -209,14 +230,50 @@ class ConversationStore:
             )
 
     def delete_before(self, cutoff: datetime) -> int:
-        """Retention: delete turns (and their feedback) older than ``cutoff`` and sessions idle since
-        before it, in one transaction; return the number of turns deleted."""
+        """Retention: delete turns (and their feedback) older than ``cutoff``, sessions idle since
+        before it and channel updates received before it, in one transaction; return the number of
+        turns deleted."""
         old_turns = select(interactions.c.id).where(interactions.c.created_at < cutoff)
         with self.engine.begin() as connection:
             connection.execute(feedback.delete().where(feedback.c.answer_id.in_(old_turns)))
             deleted = connection.execute(interactions.delete().where(interactions.c.created_at < cutoff)).rowcount
             connection.execute(sessions.delete().where(sessions.c.updated_at < cutoff))
+            # Telegram and Zalo stop re-delivering within a day: an update this old cannot come back.
+            connection.execute(channel_updates.delete().where(channel_updates.c.received_at < cutoff))
         return int(deleted or 0)
+
+    def forget_user(self, channel: str, user_id: str) -> dict[str, int]:
+        """Delete everything stored of one user of one channel, in one transaction: rows deleted per table."""
+        session_key = f"{channel}:{user_id}"
+        turns = select(interactions.c.id).where(interactions.c.session_key == session_key)
+        updates = (channel_updates.c.channel == channel) & (channel_updates.c.user_id == user_id)
+        with self.engine.begin() as connection:
+            deleted = {
+                "feedback": connection.execute(feedback.delete().where(feedback.c.answer_id.in_(turns))).rowcount,
+                "interactions": connection.execute(
+                    interactions.delete().where(interactions.c.session_key == session_key)
+                ).rowcount,
+                "sessions": connection.execute(sessions.delete().where(sessions.c.session_key == session_key)).rowcount,
+                "channel_updates": connection.execute(channel_updates.delete().where(updates)).rowcount,
+            }
+        return {table: int(count or 0) for table, count in deleted.items()}
+
+    def user_rows(self, channel: str, user_id: str) -> dict[str, int]:
+        """How many rows of each table belong to one user (what ``forget_user`` would delete)."""
+        session_key = f"{channel}:{user_id}"
+        turns = select(interactions.c.id).where(interactions.c.session_key == session_key)
+        queries = {
+            "feedback": select(func.count()).select_from(feedback).where(feedback.c.answer_id.in_(turns)),
+            "interactions": select(func.count())
+            .select_from(interactions)
+            .where(interactions.c.session_key == session_key),
+            "sessions": select(func.count()).select_from(sessions).where(sessions.c.session_key == session_key),
+            "channel_updates": select(func.count())
+            .select_from(channel_updates)
+            .where(channel_updates.c.channel == channel, channel_updates.c.user_id == user_id),
+        }
+        with self.engine.connect() as connection:
+            return {table: int(connection.execute(query).scalar_one()) for table, query in queries.items()}
 
     def flag_handover(self, session_key: str) -> None:
         with self.engine.begin() as connection:
@@ -270,14 +327,21 @@ class ConversationStore:
 
     # -- channel updates (webhook de-duplication across workers) ------------------------------
 
-    def claim_update(self, channel: str, update_id: str, payload: dict) -> bool:
-        """Store an incoming update durably; False when this update id was already stored (a repeat)."""
+    def claim_update(self, channel: str, update_id: str, payload: dict, user_id: str | None = None) -> bool:
+        """Store an incoming update durably; False when this update id was already stored (a repeat).
+
+        ``user_id``: who sent it, as in the session key, so that a forget request finds it.
+        """
         body = json.dumps(_mask_payload(payload), ensure_ascii=False, default=str)
         try:
             with self.engine.begin() as connection:
                 connection.execute(
                     insert(channel_updates).values(
-                        channel=channel, update_id=str(update_id)[:100], payload=body, received_at=_now()
+                        channel=channel,
+                        update_id=str(update_id)[:100],
+                        payload=body,
+                        received_at=_now(),
+                        user_id=str(user_id)[:200] if user_id is not None else None,
                     )
                 )
         except IntegrityError:

@@ -6,6 +6,11 @@ the domain, the training data), so a changed story or example retrains and an un
 
     python -m bot.server                  train if needed, then serve on 127.0.0.1:5005
     python -m bot.server --train-only     just make sure the model exists (prints its path)
+
+Tracker store and lock store: in Rasa's memory unless ``ASSISTANT_RASA_TRACKER_STORE_URL`` and
+``ASSISTANT_RASA_LOCK_STORE_URL`` are set (bot/stores.py); then an endpoints file with those
+sections is written next to the models and Rasa is started with it (several Rasa instances can then
+share the conversations). ``ASSISTANT_RETENTION_DAYS`` also expires idle trackers in a Redis store.
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
+import yaml
 
+from bot.stores import RasaStores, rasa_store_sections
 from knowledge.settings import REPOSITORY_ROOT
 
 RASA_VENV = Path(os.environ.get("RASA_VENV") or REPOSITORY_ROOT / ".venv-rasa")
@@ -35,12 +42,16 @@ CONFIG = REPOSITORY_ROOT / "config.yml"
 DOMAIN = BOT_DIR / "domain.yml"
 DATA_DIR = BOT_DIR / "data"
 MODELS_DIR = REPOSITORY_ROOT / "artifacts" / "rasa" / "models"
+ENDPOINTS = BOT_DIR / "endpoints.yml"
+GENERATED_DIR = REPOSITORY_ROOT / "artifacts" / "rasa"
 DEFAULT_PORT = 5005
 DEFAULT_ACTION_URL = "http://127.0.0.1:8000/rasa/webhook"
 
 
-def rasa_env(action_url: str = DEFAULT_ACTION_URL) -> dict[str, str]:
+def rasa_env(action_url: str = DEFAULT_ACTION_URL, stores: RasaStores | None = None) -> dict[str, str]:
     env = dict(os.environ)
+    if stores is not None:
+        env.update(stores.environment)  # the store passwords the endpoints file refers to
     token = env.get("ASSISTANT_RASA_ACTION_TOKEN")
     if token and "token=" not in action_url:  # the API's /rasa/webhook then requires it
         action_url += ("&" if "?" in action_url else "?") + urlencode({"token": token})
@@ -98,24 +109,68 @@ def ensure_model(models_dir: Path = MODELS_DIR, *, quiet: bool = False) -> Path:
     return path if path.exists() else train(models_dir, quiet=quiet)
 
 
-def serve_command(model: Path, port: int = DEFAULT_PORT) -> list[str]:
+def stores_from_environment(env: dict[str, str] | None = None) -> RasaStores:
+    """The tracker and lock stores configured in the environment (none: both in Rasa's memory)."""
+    env = os.environ if env is None else env
+    return rasa_store_sections(
+        env.get("ASSISTANT_RASA_TRACKER_STORE_URL", ""),
+        env.get("ASSISTANT_RASA_LOCK_STORE_URL", ""),
+        int(env.get("ASSISTANT_RETENTION_DAYS") or 0),
+    )
+
+
+def endpoints_file(stores: RasaStores, directory: Path = GENERATED_DIR) -> Path:
+    """bot/endpoints.yml, plus the store sections when there are any (written once per configuration).
+
+    The file is named by the hash of its content and holds no password, so concurrent starts with
+    the same configuration share it and different configurations never overwrite each other.
+    """
+    if not stores.sections:
+        return ENDPOINTS
+    config = {**yaml.safe_load(ENDPOINTS.read_text(encoding="utf-8")), **stores.sections}
+    text = "# Written by bot/server.py from bot/endpoints.yml and the store URLs; do not edit.\n"
+    text += yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+    path = directory / f"endpoints-{hashlib.sha256(text.encode()).hexdigest()[:12]}.yml"
+    if not path.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    return path
+
+
+def serve_command(
+    model: Path, port: int = DEFAULT_PORT, endpoints: Path = ENDPOINTS, interface: str = "127.0.0.1"
+) -> list[str]:
     return rasa_command(
         "run",
         "--model", str(model),
-        "--endpoints", str(BOT_DIR / "endpoints.yml"),
+        "--endpoints", str(endpoints),
         "--credentials", str(BOT_DIR / "credentials.yml"),
-        "--interface", "127.0.0.1",
+        "--interface", interface,
         "--port", str(port),
     )  # fmt: skip
 
 
-def start(model: Path, port: int, action_url: str, log_path: Path | None = None) -> subprocess.Popen:
-    """Start the Rasa server in the background (127.0.0.1 only); stop it with ``stop``."""
+def start(
+    model: Path,
+    port: int,
+    action_url: str,
+    log_path: Path | None = None,
+    stores: RasaStores | None = None,
+    endpoints_dir: Path = GENERATED_DIR,
+) -> subprocess.Popen:
+    """Start the Rasa server in the background (127.0.0.1 only); stop it with ``stop``.
+
+    ``stores``: the tracker and lock stores (default: those configured in the environment);
+    ``endpoints_dir``: where their endpoints file is written (tests: a temporary directory).
+    """
+    stores = stores_from_environment() if stores is None else stores
     log = log_path.open("ab") if log_path else subprocess.DEVNULL
     return subprocess.Popen(
-        serve_command(model, port),
+        serve_command(model, port, endpoints_file(stores, endpoints_dir)),
         cwd=REPOSITORY_ROOT,
-        env=rasa_env(action_url),
+        env=rasa_env(action_url, stores),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -153,14 +208,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.server", description="Train if needed, then run Rasa.")
     parser.add_argument("--port", type=int, default=int(os.environ.get("RASA_PORT", DEFAULT_PORT)))
     parser.add_argument("--action-url", default=os.environ.get("RASA_ACTION_ENDPOINT", DEFAULT_ACTION_URL))
+    # Another address than loopback only where a balancer in front of several Rasa instances needs it.
+    parser.add_argument("--host", default=os.environ.get("RASA_HOST", "127.0.0.1"))
     parser.add_argument("--train-only", action="store_true")
     args = parser.parse_args(argv)
     model = ensure_model()
     if args.train_only:
         print(model)
         return 0
-    print(f"Rasa on http://127.0.0.1:{args.port} (model {model.name}, actions at {args.action_url})", file=sys.stderr)
-    os.execve(serve_command(model, args.port)[0], serve_command(model, args.port), rasa_env(args.action_url))
+    stores = stores_from_environment()
+    command = serve_command(model, args.port, endpoints_file(stores), args.host)
+    where = ", ".join(f"{name} {section['type']}" for name, section in stores.sections.items()) or "stores in memory"
+    print(
+        f"Rasa on http://{args.host}:{args.port} (model {model.name}, actions at {args.action_url}, {where})",
+        file=sys.stderr,
+    )
+    os.execve(command[0], command, rasa_env(args.action_url, stores))
     return 0  # not reached
 
 

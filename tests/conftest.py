@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,60 @@ def dev_questions() -> list[dict]:
 
 
 # -- the API ----------------------------------------------------------------------------------
+
+
+# -- the engines of the scale-out configuration (running on these machines) --------------------
+
+POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture(scope="session")
+def new_postgres_database():
+    """Make throw-away databases on the local PostgreSQL (dropped at the end of the run): ``new() -> url``.
+
+    The test fails, not skips, when PostgreSQL is down.
+    """
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    made: list[str] = []
+
+    def new() -> str:
+        name = f"tthc_test_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        made.append(name)
+        return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+    yield new
+    with admin.connect() as connection:
+        for name in made:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+# -- Rasa (its own environment, .venv-rasa) -----------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def rasa_installed() -> None:
+    from bot import server
+
+    if not (server.RASA_VENV / "bin" / "rasa").exists():
+        message = f"Rasa is not installed in {server.RASA_VENV}: run bot/setup_rasa.sh"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def rasa_model(rasa_installed) -> Path:
+    """The model of the current training data, trained once (about a minute) or reused from the models dir."""
+    from bot import server
+
+    models = Path(os.environ.get("TTHC_RASA_MODELS_DIR") or server.MODELS_DIR)
+    return server.ensure_model(models, quiet=True)
 
 
 @pytest.fixture(scope="session")

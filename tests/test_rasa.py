@@ -9,7 +9,6 @@ app's actions, and the same API with Rasa stopped (degraded mode).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -38,21 +37,6 @@ def rasa(*args: str) -> subprocess.CompletedProcess:
         text=True,
         timeout=900,
     )
-
-
-@pytest.fixture(scope="session")
-def rasa_installed() -> None:
-    if not (server.RASA_VENV / "bin" / "rasa").exists():
-        message = f"Rasa is not installed in {server.RASA_VENV}: run bot/setup_rasa.sh"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-
-
-@pytest.fixture(scope="session")
-def rasa_model(rasa_installed) -> Path:
-    models = Path(os.environ.get("TTHC_RASA_MODELS_DIR") or server.MODELS_DIR)
-    return server.ensure_model(models, quiet=True)
 
 
 def test_training_data_validates(rasa_installed) -> None:

@@ -165,7 +165,9 @@ class TelegramChannel:
         if not await self.ensure_running():  # Telegram resends what was not answered 2xx
             counted.labels(CHANNEL, "unavailable").inc()
             return JSONResponse({"detail": NOT_READY}, status_code=503, headers={"Retry-After": "30"})
-        if not await run_in_threadpool(context.store.claim_update, CHANNEL, str(update.update_id), payload):
+        sender = update.effective_chat or update.effective_user  # the chat is the session (telegram_handlers)
+        user_id = str(sender.id) if sender is not None else None
+        if not await run_in_threadpool(context.store.claim_update, CHANNEL, str(update.update_id), payload, user_id):
             counted.labels(CHANNEL, "duplicate").inc()
             return Response(status_code=200)
         counted.labels(CHANNEL, "accepted").inc()

@@ -184,7 +184,7 @@ async def webhook(request: Request) -> JSONResponse:
         counted.labels(CHANNEL, "ignored").inc()
         return JSONResponse({"ok": True})
     user_id, msg_id, text = message
-    if not await run_in_threadpool(context.store.claim_update, CHANNEL, msg_id, payload):
+    if not await run_in_threadpool(context.store.claim_update, CHANNEL, msg_id, payload, user_id):
         counted.labels(CHANNEL, "duplicate").inc()
         return JSONResponse({"ok": True})
     counted.labels(CHANNEL, "accepted").inc()

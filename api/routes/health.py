@@ -29,6 +29,10 @@ def ready(context: Context) -> Response:
         # Rasa down is degraded mode (direct answers), not "not ready": every worker would be dropped.
         "rasa": context.conversations.rasa_state(),
     }
+    ping = getattr(context.limiter, "ping", None)
+    if ping is not None:
+        # Redis down: limits fall back to each worker's memory; still ready.
+        checks["rate_limits"] = "redis" if ping() else "redis unreachable: counted per worker"
     status = "ok" if checks["store"] == "ok" else "not_ready"
     return JSONResponse(Health(status=status, checks=checks).model_dump(), status_code=200 if status == "ok" else 503)
 

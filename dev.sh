@@ -59,7 +59,7 @@ case "${1:-help}" in
     "$VENV/bin/python" -m ruff check .
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
-  build|search|ask|show|chat|eval|tune|parse-check|model)
+  build|search|ask|show|chat|eval|tune|tune-rerank|parse-check|model)
     ensure_venv
     exec "$VENV/bin/python" -m knowledge "$@"
     ;;
@@ -70,6 +70,6 @@ case "${1:-help}" in
     ;;
   *)
     sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'
-    echo "Also: ./dev.sh build | search Q | ask Q | show CODE | eval FILE | tune FILE | parse-check | model | bench"
+    echo "Also: ./dev.sh build | search Q | ask Q | show CODE | eval FILE | tune FILE | tune-rerank FILE | parse-check | model | bench"
     ;;
 esac

@@ -81,7 +81,7 @@ case "${1:-help}" in
     "$VENV/bin/python" -m ruff check .
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
-  build|refresh|search|ask|show|chat|eval|tune|parse-check|model)
+  build|refresh|search|ask|show|chat|eval|tune|tune-rerank|parse-check|model)
     ensure_venv
     exec "$VENV/bin/python" -m knowledge "$@"
     ;;
@@ -108,7 +108,8 @@ case "${1:-help}" in
     ;;
   *)
     sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'
-    echo "Also: ./dev.sh build | refresh --source F | search Q | ask Q | show CODE | chat | eval FILE | tune FILE | parse-check | model | bench"
-    echo "      ./dev.sh rasa-train | bench-rasa | load (50 clients on loopback: benchmarks/load_api.py)"
+    echo "Also: ./dev.sh build | refresh --source F | search Q | ask Q | show CODE | chat | eval FILE | tune FILE"
+    echo "      ./dev.sh tune-rerank FILE | parse-check | model | bench | rasa-train | bench-rasa"
+    echo "      ./dev.sh load (50 clients on loopback: benchmarks/load_api.py)"
     ;;
 esac

@@ -81,6 +81,10 @@ def _parser() -> argparse.ArgumentParser:
     tune = commands.add_parser("tune", help="choose the abstention threshold by grouped cross-validation")
     tune.add_argument("file", type=Path)
     tune.set_defaults(handler=_tune)
+
+    tune_rerank = commands.add_parser("tune-rerank", help="choose the reranker's weights by grouped cross-validation")
+    tune_rerank.add_argument("file", type=Path)
+    tune_rerank.set_defaults(handler=_tune_rerank)
     return parser
 
 
@@ -236,4 +240,12 @@ def _tune(args: argparse.Namespace) -> int:
     from knowledge.tuning import tune
 
     print(tune(_service().searcher, read_questions(args.file)))
+    return 0
+
+
+def _tune_rerank(args: argparse.Namespace) -> int:
+    from knowledge.evaluation import read_questions
+    from knowledge.tuning import tune_rerank
+
+    print(tune_rerank(_service().searcher, read_questions(args.file)))
     return 0

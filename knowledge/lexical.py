@@ -6,6 +6,10 @@ Three channels, each a BM25 index over syllable unigrams and bigrams:
 - ``name_accented``: the name with diacritics — separates "mã" from "mà" when the user typed them;
 - ``body``: field, result documents, required documents, conditions and applicants, folded —
   catches questions that describe the situation instead of naming the procedure.
+
+Three more, each over one field (folded), are not fused: the reranker (:mod:`knowledge.rerank`)
+weighs them for the first stage's short list — ``documents`` (every required document),
+``steps`` (the procedure's steps) and ``field`` (its area, e.g. "Hộ tịch", "Đất đai").
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ from dataclasses import dataclass
 import bm25s
 import numpy as np
 
-from knowledge.query import AnalyzedQuery, document_terms
+from knowledge.query import AnalyzedQuery, document_terms, folded_document_terms
 from knowledge.records import Procedure
 
 CHANNELS = ("name", "name_accented", "body")
+FIELD_CHANNELS = ("documents", "steps", "field")
 _BODY_CHAR_LIMIT = 1500
+_STEPS_CHAR_LIMIT = 3000
 
 
 def name_text(procedure: Procedure) -> str:
@@ -35,6 +41,15 @@ def body_text(procedure: Procedure) -> str:
     return " ".join(parts)[:_BODY_CHAR_LIMIT]
 
 
+def field_texts(procedure: Procedure) -> dict[str, str]:
+    """The texts of the field channels (see the module docstring)."""
+    return {
+        "documents": " ".join(document.name for document in procedure.documents),
+        "steps": procedure.steps_text[:_STEPS_CHAR_LIMIT],
+        "field": procedure.field or "",
+    }
+
+
 @dataclass(frozen=True)
 class ChannelScores:
     """Raw BM25 scores of one query against every procedure, per channel."""
@@ -44,8 +59,12 @@ class ChannelScores:
     body: np.ndarray
 
 
+def _field_corpus(procedures: Sequence[Procedure], channel: str) -> list[list[str]]:
+    return [folded_document_terms(field_texts(procedure)[channel]) or ["_"] for procedure in procedures]
+
+
 class LexicalIndex:
-    """BM25 indexes of every procedure, built in memory from the records (about a second)."""
+    """BM25 indexes of every procedure, built in memory from the records (a few seconds)."""
 
     def __init__(self, procedures: Sequence[Procedure], name_b: float = 0.75, body_b: float = 0.75) -> None:
         self.size = len(procedures)
@@ -61,6 +80,7 @@ class LexicalIndex:
         self.name_vocabulary = frozenset(term for terms in folded_names for term in terms)
         self._name_document_frequency = _document_frequency(folded_names)
         self._body_document_frequency = _document_frequency(folded_bodies)
+        self._fields = {channel: _bm25(_field_corpus(procedures, channel), body_b) for channel in FIELD_CHANNELS}
 
     def scores(self, query: AnalyzedQuery, accented_terms: list[str] | None = None) -> ChannelScores:
         """BM25 per channel; ``accented_terms`` (diacritics restored) stand in for a query typed without them."""
@@ -73,6 +93,15 @@ class LexicalIndex:
             else np.zeros(self.size, dtype=np.float32),
             body=_scores(self._body, query.folded_terms, self.size),
         )
+
+    def field_scores(self, query: AnalyzedQuery) -> dict[str, np.ndarray]:
+        """BM25 of the folded query terms per field channel, each divided by the query's best."""
+        scores = {}
+        for channel, index in self._fields.items():
+            raw = _scores(index, query.folded_terms, self.size)
+            best = float(raw.max()) if raw.size else 0.0
+            scores[channel] = raw / best if best > 0 else raw
+        return scores
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a folded term over names and bodies (0 when unseen)."""

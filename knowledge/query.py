@@ -137,6 +137,11 @@ def document_terms(text: str) -> tuple[list[str], list[str]]:
     return _with_bigrams(folded), _with_bigrams(accented)
 
 
+def folded_document_terms(text: str) -> list[str]:
+    """The folded half of :func:`document_terms`, twice as fast on long texts (folds once)."""
+    return _with_bigrams(syllables(fold(text)))
+
+
 def _with_bigrams(tokens: list[str]) -> list[str]:
     return tokens + [f"{first}_{second}" for first, second in zip(tokens, tokens[1:])]
 

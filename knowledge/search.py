@@ -2,8 +2,11 @@
 
 Ranking fuses the lexical channels (see :mod:`knowledge.lexical`) after normalising each by
 its best score for the query, then demotes candidates carrying variant markers the question
-does not mention. The decision uses evidence that does not depend on that normalisation:
-how much of the question's informative vocabulary the best candidate actually covers.
+does not mention, then reranks that short list with field-aware features
+(:mod:`knowledge.rerank`). The decision uses evidence that does not depend on that
+normalisation: how much of the question's informative vocabulary the best candidate actually
+covers, and — with dense retrieval — a learned confidence that also weighs the cosines, the
+best candidate's score and its lead (see :func:`confidence`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from knowledge.diacritics import DiacriticRestorer
 from knowledge.lexical import LexicalIndex, body_text, name_text
 from knowledge.query import AnalyzedQuery, analyze, document_terms, is_stopword, terms
 from knowledge.records import Procedure
+from knowledge.rerank import Reranker, Signals
 from knowledge.scope import mentions, uncovered_subjects
 from knowledge.variants import family_key, family_name, is_action_marker, unrequested_markers
 from nlu.abbreviations import ABBREVIATIONS, ACTION_WORDS
@@ -43,13 +47,14 @@ class SearchParams:
     missing_action_penalty: float = 0.03
     central_level_penalty: float = 0.015
     rerank_depth: int = 30
-    # evidence = 0.5 * coverage + phrase coverage + name coverage (see Candidate)
-    # operating point from `python -m knowledge tune` (see README): the folds' median is 1.20, but
-    # there questions typed without diacritics lose 3.3 top-1 points to extra abstentions; 1.15
-    # keeps them within 3 points at 0.018 less abstention
-    abstain_below_evidence: float = 1.15
-    # the same without dense retrieval (evidence has no cosine term then)
+    # rescore the first stage's short list with field-aware features (knowledge.rerank)
+    rerank: bool = True
+    # lexical only: abstain when evidence (0.5 * coverage + phrase coverage + name coverage, see
+    # Candidate) is below this; chosen by `python -m knowledge tune` when lexical was the default
     abstain_below_lexical_evidence: float = 0.70
+    # hybrid: abstain when confidence (see `confidence`) is below this; the folds' median
+    # threshold from `python -m knowledge tune`
+    abstain_below_confidence: float = 0.67
     # a question about a field outside the knowledge base is answered only on a strong name match
     out_of_scope_name_coverage: float = 0.6
     weight_dense: float = 2.0
@@ -118,6 +123,7 @@ class Searcher:
         self.dense = dense
         self.restorer = DiacriticRestorer(restorer_texts(self.procedures))
         self.index = LexicalIndex(self.procedures)
+        self.reranker = Reranker(self.procedures)
         self._terms = [
             frozenset(document_terms(name_text(p))[0]) | frozenset(document_terms(body_text(p))[0])
             for p in self.procedures
@@ -142,7 +148,7 @@ class Searcher:
         query = analyze(question)
         if query.is_empty:
             return SearchResult(query, [], "abstain", reason="empty question")
-        candidates = self._rank(query)[: max(top_k, self.params.max_clarify_options)]
+        candidates = self._rank(query)
         decision, options, reason = self._decide(query, candidates)
         return SearchResult(query, candidates[:top_k], decision, options, reason)
 
@@ -154,40 +160,62 @@ class Searcher:
 
     def fused_scores(self, query: AnalyzedQuery) -> tuple[np.ndarray, np.ndarray | None]:
         """(fused score per procedure, dense cosine per procedure or None)."""
+        signals = self.signals(query)
+        return signals.first_stage, signals.cosine
+
+    def signals(self, query: AnalyzedQuery) -> Signals:
+        """Every channel's evidence per procedure, and their fusion (before variant penalties)."""
         restored = None
         if not query.typed_with_diacritics and query.retrieval_text:
             restored_tokens = syllables(self.restored_text(query))
             expansion_tokens = [token for expansion in query.expansions for token in syllables(expansion)]
             restored = terms(restored_tokens + expansion_tokens)
         channel = self.index.scores(query, restored)
+        fields = self.index.field_scores(query)
         p = self.params
-        fused = (
-            p.weight_name * _by_best(channel.name)
-            + p.weight_name_accented * _by_best(channel.name_accented)
-            + p.weight_body * _by_best(channel.body)
-        )
+        name, name_accented, body = _by_best(channel.name), _by_best(channel.name_accented), _by_best(channel.body)
+        fused = p.weight_name * name + p.weight_name_accented * name_accented + p.weight_body * body
         total = p.weight_name + p.weight_name_accented + p.weight_body
         if self.dense is not None and p.weight_dense:
             words = query.retrieval_text if query.typed_with_diacritics else self.restored_text(query)
             dense_text = " ".join([words, *query.expansions]).strip() or query.text
             similarities = self.dense.scores(dense_text)
+            spread = _spread(similarities)
             total += p.weight_dense
-            return (fused + p.weight_dense * _spread(similarities)) / total, similarities
-        return fused / total, None
+            fused = (fused + p.weight_dense * spread) / total
+            return Signals(fused, name, name_accented, body, spread, similarities, fields)
+        return Signals(fused / total, name, name_accented, body, None, None, fields)
 
     def _rank(self, query: AnalyzedQuery) -> list[Candidate]:
-        fused, similarities = self.fused_scores(query)
+        signals = self.signals(query)
+        fused, similarities = signals.first_stage, signals.cosine
         if not fused.any():
             return []
         depth = min(self.params.rerank_depth, len(fused))
-        top = np.argpartition(-fused, depth - 1)[:depth]
+        top = [int(position) for position in np.argpartition(-fused, depth - 1)[:depth] if fused[position] > 0]
+        scores = self.first_stage_scores(query, top, fused)
+        if self.params.rerank and top:
+            scores = scores + self.reranker.bonus(self.reranker.features(query, top, signals))
+        rescored = [
+            Candidate(
+                self.procedures[position],
+                float(score),
+                coverage=self._coverage(query, position),
+                phrase_coverage=self._phrase_coverage(query, position),
+                name_coverage=self._name_coverage(query, position),
+                dense_similarity=None if similarities is None else float(similarities[position]),
+            )
+            for position, score in zip(top, scores)
+        ]
+        return sorted(rescored, key=lambda candidate: (-candidate.score, candidate.code))
+
+    def first_stage_scores(self, query: AnalyzedQuery, positions: list[int], fused: np.ndarray) -> np.ndarray:
+        """Fused scores of ``positions`` with variants the user did not ask for demoted."""
         query_text = " ".join([query.text, *query.expansions])
-        rescored = []
-        for position in top:
+        scores = np.zeros(len(positions))
+        for row, position in enumerate(positions):
             procedure = self.procedures[position]
             score = float(fused[position])
-            if score <= 0:
-                continue
             unrequested = unrequested_markers(procedure.name, query_text)
             actions = sum(is_action_marker(marker) for marker in unrequested)
             score -= self.params.action_penalty * actions + self.params.variant_penalty * (len(unrequested) - actions)
@@ -197,17 +225,8 @@ class Searcher:
             if "trung ương" in procedure.name.lower() and "trung uong" not in fold(query_text):
                 # Hanoi residents deal with the city or ward, not the central office, unless they say so.
                 score -= self.params.central_level_penalty
-            rescored.append(
-                Candidate(
-                    procedure,
-                    score,
-                    coverage=self._coverage(query, position),
-                    phrase_coverage=self._phrase_coverage(query, position),
-                    name_coverage=self._name_coverage(query, position),
-                    dense_similarity=None if similarities is None else float(similarities[position]),
-                )
-            )
-        return sorted(rescored, key=lambda candidate: (-candidate.score, candidate.code))
+            scores[row] = score
+        return scores
 
     def _coverage(self, query: AnalyzedQuery, position: int) -> float:
         """IDF-weighted share of the question's informative words found in the procedure's text."""
@@ -273,9 +292,14 @@ class Searcher:
             return "abstain", [], f"about {outside.term} ({outside.field}), a field the knowledge base does not cover"
         if is_definition_question(query.text) and not asks_for_procedure(query.text):
             return "abstain", [], "a question about the law, not about doing a procedure"
-        strength = evidence(best, p)
-        if strength < abstention_threshold(best, p):
-            return "abstain", [], f"weak match (evidence {strength:.2f})"
+        if best.dense_similarity is None:
+            strength = evidence(best, p)
+            if strength < p.abstain_below_lexical_evidence:
+                return "abstain", [], f"weak match (evidence {strength:.2f})"
+        else:
+            strength = confidence(candidates, p)
+            if strength < p.abstain_below_confidence:
+                return "abstain", [], f"weak match (confidence {strength:.2f})"
         asked = " ".join([query.text, *query.expansions])
         best_unrequested = unrequested_markers(best.name, asked)
         if not best_unrequested:
@@ -311,10 +335,57 @@ def restorer_texts(procedures: Sequence[Procedure]) -> list[str]:
     return texts
 
 
-def abstention_threshold(candidate: Candidate, params: SearchParams) -> float:
-    if candidate.dense_similarity is None:
-        return params.abstain_below_lexical_evidence
-    return params.abstain_below_evidence
+# Inputs of `confidence`; weights from `python -m knowledge tune` (the folds' mean of a
+# logistic regression, in raw units), the bias in CONFIDENCE_BIAS.
+CONFIDENCE_FEATURES = (
+    "coverage",  # of the best candidate (see Candidate)
+    "phrase_coverage",
+    "name_coverage",
+    "cosine",
+    "score",  # the best candidate's reranked score
+    "margin",  # its lead over the second
+    "best_evidence_of_three",  # the strongest `evidence` among the first three
+    "best_cosine",  # the highest cosine in the short list
+)
+CONFIDENCE_WEIGHTS: dict[str, float] = {
+    "coverage": -0.064,
+    "phrase_coverage": -0.989,
+    "name_coverage": -0.503,
+    "cosine": 20.754,
+    "score": 2.739,
+    "margin": 1.701,
+    "best_evidence_of_three": 0.746,
+    "best_cosine": 15.763,
+}
+CONFIDENCE_BIAS = -36.402
+
+
+def confidence_features(candidates: Sequence[Candidate], params: SearchParams | None = None) -> np.ndarray:
+    """The values of CONFIDENCE_FEATURES for a ranked list (hybrid search: cosines present)."""
+    best = candidates[0]
+    second = candidates[1].score if len(candidates) > 1 else 0.0
+    return np.array(
+        [
+            best.coverage,
+            best.phrase_coverage,
+            best.name_coverage,
+            best.dense_similarity or 0.0,
+            best.score,
+            best.score - second,
+            max(evidence(candidate, params) for candidate in candidates[:3]),
+            max(candidate.dense_similarity or 0.0 for candidate in candidates),
+        ]
+    )
+
+
+def confidence(candidates: Sequence[Candidate], params: SearchParams | None = None) -> float:
+    """How likely the best candidate answers the question rather than something outside the knowledge base.
+
+    A linear score (log-odds) over how well the best candidate covers the question, how far it
+    leads, and the strongest lexical and dense evidence in the short list.
+    """
+    weights = np.array([CONFIDENCE_WEIGHTS.get(name, 0.0) for name in CONFIDENCE_FEATURES])
+    return float(confidence_features(candidates, params) @ weights + CONFIDENCE_BIAS)
 
 
 def evidence(candidate: Candidate, params: SearchParams | None = None) -> float:

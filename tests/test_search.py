@@ -39,6 +39,25 @@ def test_variant_the_user_did_not_ask_for_is_demoted(service) -> None:
     assert service.search("dang ky tam tru").candidates[0].name == "Đăng ký tạm trú"  # not "Xóa đăng ký tạm trú"
 
 
+def test_the_procedure_for_citizens_wins_over_its_twin_for_foreigners(service) -> None:
+    # the first stage puts "Đổi giấy phép lái xe hoặc bằng lái xe của người nước ngoài" first;
+    # the reranker prefers the procedure whose applicants include Vietnamese citizens
+    for question in ("bằng lái xe hết hạn đổi ở đâu", "bang lai xe het han doi o dau"):
+        result = service.search(question)
+        assert result.decision == "answer" and result.best.name == "Đổi giấy phép lái xe", question
+
+
+def test_a_situation_question_finds_the_procedure_by_its_steps_and_documents(service) -> None:
+    # "hộ khẩu" is the everyday word for permanent residence; moving house is registering it anew,
+    # not the "Xóa đăng ký thường trú" the first stage puts first
+    for question in (
+        "chuyển nhà sang quận khác thì đăng ký hộ khẩu thế nào",
+        "chuyen nha sang quan khac thi dang ky ho khau the nao",
+    ):
+        result = service.search(question)
+        assert result.decision == "answer" and result.best.name == "Đăng ký thường trú", question
+
+
 def test_twins_that_the_question_does_not_separate_are_offered_as_choices(service) -> None:
     result = service.search("cap the can cuoc")
     assert result.decision == "clarify"

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from knowledge.compose import ASPECT_TITLES
 from knowledge.records import Procedure
-from knowledge.service import Answer, AnswerService, CandidateView
+from knowledge.service import CARD_ORDER, Answer, AnswerService, CandidateView
 
 AspectName = Literal[
     "general", "documents", "fee", "time", "where", "online", "steps", "eligibility", "result", "legal_basis"
@@ -101,18 +101,7 @@ class ErrorBody(BaseModel):
     detail: str
 
 
-CARD_ASPECTS: tuple[AspectName, ...] = (
-    "general",
-    "documents",
-    "fee",
-    "time",
-    "where",
-    "online",
-    "steps",
-    "eligibility",
-    "result",
-    "legal_basis",
-)
+CARD_ASPECTS: tuple[AspectName, ...] = CARD_ORDER  # the hotline card: overview first, then what callers ask most
 
 
 def citation_of(service: AnswerService, procedure: Procedure) -> Citation:

@@ -155,18 +155,7 @@ class AnswerService:
         """The full procedure card: every aspect, for `show` and the hotline console."""
         procedure = self.procedure(code)
         parts = [f"{procedure.name} (mã {procedure.code})"]
-        for aspect in (
-            "general",
-            "documents",
-            "fee",
-            "time",
-            "where",
-            "online",
-            "steps",
-            "eligibility",
-            "result",
-            "legal_basis",
-        ):
+        for aspect in CARD_ORDER:
             parts.append(f"\n== {ASPECT_TITLES[aspect]} ==")
             parts.extend(self.composer.section(procedure, aspect))
         parts.append("\n" + self.composer.citation(procedure))

@@ -106,6 +106,11 @@ class Period:
         return and_(*conditions)
 
 
+def useful_rate(useful: int, feedback: int) -> float | None:
+    """Share of feedback that said useful; None without feedback (not 0: nobody said anything)."""
+    return round(useful / feedback, 4) if feedback else None
+
+
 @dataclass(frozen=True)
 class Totals:
     questions: int
@@ -121,7 +126,7 @@ class Totals:
 
     @property
     def useful_rate(self) -> float | None:
-        return round(self.useful / self.feedback, 4) if self.feedback else None
+        return useful_rate(self.useful, self.feedback)
 
 
 @dataclass(frozen=True)
@@ -134,7 +139,7 @@ class ProcedureStat:
 
     @property
     def useful_rate(self) -> float | None:
-        return round(self.useful / self.feedback, 4) if self.feedback else None
+        return useful_rate(self.useful, self.feedback)
 
 
 @dataclass(frozen=True)

@@ -82,23 +82,28 @@ class LexicalIndex:
         self._body_document_frequency = _document_frequency(folded_bodies)
         self._fields = {channel: _bm25(_field_corpus(procedures, channel), body_b) for channel in FIELD_CHANNELS}
 
-    def scores(self, query: AnalyzedQuery, accented_terms: list[str] | None = None) -> ChannelScores:
-        """BM25 per channel; ``accented_terms`` (diacritics restored) stand in for a query typed without them."""
+    def scores(
+        self, query: AnalyzedQuery, accented_terms: list[str] | None = None, folded_terms: list[str] | None = None
+    ) -> ChannelScores:
+        """BM25 per channel; ``accented_terms`` and ``folded_terms`` (from the question with its
+        diacritics restored) stand in for those of a question typed without them."""
         accented = accented_terms if accented_terms is not None else query.accented_terms
+        folded = folded_terms if folded_terms is not None else query.folded_terms
         use_accented = query.typed_with_diacritics or accented_terms is not None
         return ChannelScores(
-            name=_scores(self._name, query.folded_terms, self.size),
+            name=_scores(self._name, folded, self.size),
             name_accented=_scores(self._name_accented, accented, self.size)
             if use_accented
             else np.zeros(self.size, dtype=np.float32),
-            body=_scores(self._body, query.folded_terms, self.size),
+            body=_scores(self._body, folded, self.size),
         )
 
-    def field_scores(self, query: AnalyzedQuery) -> dict[str, np.ndarray]:
+    def field_scores(self, query: AnalyzedQuery, folded_terms: list[str] | None = None) -> dict[str, np.ndarray]:
         """BM25 of the folded query terms per field channel, each divided by the query's best."""
+        folded = folded_terms if folded_terms is not None else query.folded_terms
         scores = {}
         for channel, index in self._fields.items():
-            raw = _scores(index, query.folded_terms, self.size)
+            raw = _scores(index, folded, self.size)
             best = float(raw.max()) if raw.size else 0.0
             scores[channel] = raw / best if best > 0 else raw
         return scores

@@ -119,27 +119,55 @@ def is_stopword(token: str) -> bool:
     return token in _FOLDED_STOPWORDS
 
 
-def terms(tokens: list[str]) -> list[str]:
-    """Unigrams without stopwords, plus bigrams that are not made of stopwords only."""
-    unigrams = [token for token in tokens if not is_stopword(token)]
+# Roman numerals that name a grade ("hạng II", "loại III"); "i", "v", "vi", "x" are left alone
+# because they are also words or parts of words ("vi phạm").
+_ROMAN_NUMERALS = {"ii": "2", "iii": "3", "iv": "4"}
+_NUMBER_WORDS = ("một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín", "mười")
+
+
+def retrieval_token(token: str) -> str:
+    """One spelling per number on both sides of retrieval: "01" and "1", "II" and "2"."""
+    if token.isdigit() and len(token) <= 3:
+        return str(int(token))
+    return _ROMAN_NUMERALS.get(token, token)
+
+
+def terms(tokens: list[str], fold_output: bool = False) -> list[str]:
+    """Unigrams without stopwords, plus bigrams that are not made of stopwords only.
+
+    Stopwords are recognised on ``tokens`` as given; with ``fold_output`` the terms are then
+    folded. Folding first would make "đăng", "hộ", "sổ", "lái" the stopwords "đang", "hồ", "sơ", "lại".
+    """
+    stop = [is_stopword(token) for token in tokens]
+    words = [retrieval_token(fold(token) if fold_output else token) for token in tokens]
+    unigrams = [word for word, is_stop in zip(words, stop) if not is_stop]
     bigrams = [
         f"{first}_{second}"
-        for first, second in zip(tokens, tokens[1:])
-        if not (is_stopword(first) and is_stopword(second))
+        for first, second, first_stop, second_stop in zip(words, words[1:], stop, stop[1:])
+        if not (first_stop and second_stop)
     ]
     return list(dict.fromkeys(unigrams + bigrams))
 
 
+def number_word_phrases(tokens: list[str]) -> list[str]:
+    """"2 thành viên" said the way names say it: "hai thành viên" (1 to 10 before a word)."""
+    phrases = []
+    for number, following in zip(tokens, tokens[1:]):
+        if number.isdigit() and 1 <= int(number) <= len(_NUMBER_WORDS) and not following.isdigit():
+            phrases.append(f"{_NUMBER_WORDS[int(number) - 1]} {following}")
+    return phrases
+
+
 def document_terms(text: str) -> tuple[list[str], list[str]]:
     """(folded terms, accented terms) of a knowledge-base text; no stopword removal needed there."""
-    accented = syllables(text)
+    accented = [retrieval_token(token) for token in syllables(text)]
     folded = [fold(token) for token in accented]
     return _with_bigrams(folded), _with_bigrams(accented)
 
 
 def folded_document_terms(text: str) -> list[str]:
     """The folded half of :func:`document_terms`, twice as fast on long texts (folds once)."""
-    return _with_bigrams(syllables(fold(text)))
+    return _with_bigrams([retrieval_token(token) for token in syllables(fold(text))])
 
 
 def _with_bigrams(tokens: list[str]) -> list[str]:
@@ -172,17 +200,21 @@ def analyze(question: str) -> AnalyzedQuery:
     text = normalize(original[:MAX_QUERY_CHARS])
     spelled = replace_shorthand(text)
     core_tokens = strip_places(strip_question_phrases(syllables(spelled)))
-    expansions = tuple(dict.fromkeys(expansion.expansion for expansion in find_expansions(" ".join(core_tokens))))
+    expansions = tuple(
+        dict.fromkeys(
+            [expansion.expansion for expansion in find_expansions(" ".join(core_tokens))]
+            + number_word_phrases(core_tokens)
+        )
+    )
     expanded_tokens = core_tokens + [token for expansion in expansions for token in syllables(expansion)]
-    folded_tokens = [fold(token) for token in expanded_tokens]
     return AnalyzedQuery(
         original=original,
         text=text,
         aspect=detect_aspect(spelled),
         expansions=expansions,
-        folded_terms=terms(folded_tokens),
+        folded_terms=terms(expanded_tokens, fold_output=True),
         accented_terms=terms(expanded_tokens),
-        core_folded_terms=terms([fold(token) for token in core_tokens]),
+        core_folded_terms=terms(core_tokens, fold_output=True),
         retrieval_text=" ".join(core_tokens),
         typed_with_diacritics=has_diacritics(text),
         truncated=truncated,

@@ -20,9 +20,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from knowledge.query import AnalyzedQuery, document_terms
+from knowledge.query import AnalyzedQuery, document_terms, retrieval_token
 from knowledge.records import Procedure
-from knowledge.variants import family_name, is_action_marker, unrequested_markers
+from knowledge.variants import family_name, missing_acts
+from nlu.text import syllables
+
+# "một" and "năm" are left out: names use them in "một phần", "một cửa", "hằng năm" more than as counts.
+_NUMBER_WORDS = {"hai": "2", "ba": "3", "bốn": "4", "sáu": "6", "bảy": "7", "tám": "8", "chín": "9"}
 
 FEATURES = (
     "documents",  # BM25 of the question over the required documents, / the query's best
@@ -31,19 +35,23 @@ FEATURES = (
     "name_said",  # share of the name's own words that the question contains
     "commune_level",  # a ward or commune office handles it
     "citizens",  # Vietnamese citizens are among the applicants
-    "missing_actions",  # acts the question asks for ("cấp lại", "gia hạn") that the name lacks
+    "missing_actions",  # acts the question asks for ("cấp lại", "gia hạn", "thành lập") that the name lacks
+    "name_pairs_said",  # share of the name's word pairs the question contains ("không phải đánh giá")
+    "numbers_agree",  # +1 a number of the question is in the name ("mức 1"), −1 the name has only others
 )
 
 # From `python -m knowledge tune-rerank ../shared/eval/dev.jsonl` (5 grouped folds; the README
 # has the held-out figures): the folds' mean weights divided by the first-stage weight.
 RERANK_WEIGHTS: dict[str, float] = {
-    "documents": 0.282,
-    "steps": 0.304,
-    "field": 0.286,
-    "name_said": 0.218,
-    "commune_level": 0.152,
-    "citizens": 0.174,
-    "missing_actions": -0.261,
+    "documents": 0.288,
+    "steps": 0.333,
+    "field": 0.260,
+    "name_said": 0.065,
+    "commune_level": 0.171,
+    "citizens": 0.161,
+    "missing_actions": -0.319,
+    "name_pairs_said": 0.101,
+    "numbers_agree": 0.083,
 }
 
 
@@ -65,10 +73,12 @@ class Reranker:
 
     def __init__(self, procedures: Sequence[Procedure], weights: dict[str, float] | None = None) -> None:
         self.procedures = list(procedures)
-        self._name_words = [
-            tuple(dict.fromkeys(t for t in document_terms(family_name(p.name))[0] if "_" not in t))
-            for p in self.procedures
-        ]
+        self._name_words, self._name_pairs, self._name_numbers = [], [], []
+        for procedure in self.procedures:
+            folded_terms = document_terms(family_name(procedure.name))[0]
+            self._name_words.append(tuple(dict.fromkeys(t for t in folded_terms if "_" not in t)))
+            self._name_pairs.append(frozenset(t for t in folded_terms if "_" in t))
+            self._name_numbers.append(numbers_in(family_name(procedure.name)))
         chosen = RERANK_WEIGHTS if weights is None else weights
         self.weights = np.array([chosen.get(name, 0.0) for name in FEATURES], dtype=np.float64)
 
@@ -76,10 +86,15 @@ class Reranker:
         """One row of :data:`FEATURES` per candidate (given by its position in the records)."""
         asked = set(query.folded_terms)
         query_text = " ".join([query.text, *query.expansions])
+        asked_numbers = numbers_in(query.retrieval_text, words=False)
         rows = np.zeros((len(positions), len(FEATURES)))
         for row, position in enumerate(positions):
             procedure = self.procedures[position]
-            name_words = self._name_words[position]
+            name_words, name_pairs, name_numbers = (
+                self._name_words[position],
+                self._name_pairs[position],
+                self._name_numbers[position],
+            )
             rows[row] = (
                 signals.fields["documents"][position],
                 signals.fields["steps"][position],
@@ -87,10 +102,30 @@ class Reranker:
                 sum(word in asked for word in name_words) / len(name_words) if name_words else 0.0,
                 float("Cấp xã" in procedure.levels),
                 float("Công dân Việt Nam" in procedure.applicants),
-                sum(is_action_marker(m) for m in unrequested_markers(query_text, procedure.name)),
+                missing_acts(query_text, procedure.name),
+                len(name_pairs & asked) / len(name_pairs) if name_pairs else 0.0,
+                _agreement(asked_numbers, name_numbers),
             )
         return rows
 
     def bonus(self, features: np.ndarray) -> np.ndarray:
         """What the features add to the first-stage score of each candidate."""
         return features @ self.weights
+
+
+def numbers_in(text: str, words: bool = True) -> frozenset[str]:
+    """Small numbers (grades, levels, counts) in ``text`` as digits; ``words``: "hai" counts as 2."""
+    found = set()
+    for token in syllables(text):
+        normal = retrieval_token(token)
+        if normal.isdigit() and len(normal) <= 2:
+            found.add(normal)
+        elif words and token in _NUMBER_WORDS:
+            found.add(_NUMBER_WORDS[token])
+    return frozenset(found)
+
+
+def _agreement(asked: frozenset[str], named: frozenset[str]) -> float:
+    if not asked or not named:
+        return 0.0
+    return 1.0 if asked & named else -1.0

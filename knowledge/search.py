@@ -24,7 +24,7 @@ from knowledge.query import AnalyzedQuery, analyze, document_terms, is_stopword,
 from knowledge.records import Procedure
 from knowledge.rerank import Reranker, Signals
 from knowledge.scope import mentions, uncovered_subjects
-from knowledge.variants import family_key, family_name, is_action_marker, unrequested_markers
+from knowledge.variants import family_name, is_action_marker, same_family, unrequested_markers
 from nlu.abbreviations import ABBREVIATIONS, ACTION_WORDS
 from nlu.aspects import asks_for_procedure, is_definition_question
 from nlu.text import fold, syllables
@@ -165,13 +165,15 @@ class Searcher:
 
     def signals(self, query: AnalyzedQuery) -> Signals:
         """Every channel's evidence per procedure, and their fusion (before variant penalties)."""
-        restored = None
+        restored = restored_folded = None
         if not query.typed_with_diacritics and query.retrieval_text:
             restored_tokens = syllables(self.restored_text(query))
             expansion_tokens = [token for expansion in query.expansions for token in syllables(expansion)]
             restored = terms(restored_tokens + expansion_tokens)
-        channel = self.index.scores(query, restored)
-        fields = self.index.field_scores(query)
+            # stopwords recognised on the restored words: "bang lai" keeps "lái", "so ho khau" keeps "sổ"
+            restored_folded = terms(restored_tokens + expansion_tokens, fold_output=True)
+        channel = self.index.scores(query, restored, restored_folded)
+        fields = self.index.field_scores(query, restored_folded)
         p = self.params
         name, name_accented, body = _by_best(channel.name), _by_best(channel.name_accented), _by_best(channel.body)
         fused = p.weight_name * name + p.weight_name_accented * name_accented + p.weight_body * body
@@ -307,13 +309,12 @@ class Searcher:
             return "answer", [], ""
         best_is_other_act = any(is_action_marker(m) for m in best_unrequested)
         margin = p.clarify_action_within if best_is_other_act else p.clarify_within
-        family = family_key(best.name)
         options, seen_names = [best], {family_name(best.name)}
         for candidate in candidates[1:]:
             if best.score - candidate.score > margin or len(options) == p.max_clarify_options:
                 break
             other_act = any(is_action_marker(m) for m in unrequested_markers(candidate.name, asked))
-            if family_key(candidate.name) != family or (other_act and not best_is_other_act):
+            if not same_family(candidate.name, best.name) or (other_act and not best_is_other_act):
                 continue
             if family_name(candidate.name) in seen_names:
                 continue  # the same procedure at another level: one choice is enough

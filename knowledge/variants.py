@@ -57,6 +57,11 @@ QUALIFIER_MARKERS = (
 
 VARIANT_MARKERS = ACTION_MARKERS + QUALIFIER_MARKERS
 
+# Acts that start or end something rather than vary it: not variant markers (a bank's "Giấy phép
+# thành lập và hoạt động" is the licence people mean by "giấy phép hoạt động"), but a question that
+# asks for one of them is not answered by a procedure whose name lacks it.
+LIFECYCLE_ACTS = ("thành lập", "giải thể", "sáp nhập", "hợp nhất")
+
 _LEVEL_SUFFIX = re.compile(
     r"\s*[\(\-–]?\s*(?:thực hiện\s+)?(?:tại\s+)?cấp\s+(?:trung ương|tỉnh|tinh|huyện|xã|bộ)(?:\s*,\s*cấp\s+(?:tỉnh|xã|huyện))*\s*\)?\s*$",
     re.IGNORECASE,
@@ -90,6 +95,25 @@ def unrequested_markers(procedure_name: str, query_text: str) -> frozenset[str]:
     )
 
 
+_ACT_TOKENS = {act: syllables(act) for act in ACTION_MARKERS + LIFECYCLE_ACTS}
+
+
+def missing_acts(query_text: str, procedure_name: str) -> int:
+    """How many acts the question asks for ("cấp lại", "thành lập", ...) the procedure's name lacks."""
+    asked, named = syllables(query_text), syllables(procedure_name)
+    return sum(
+        contains_phrase(asked, tokens) and not contains_phrase(named, tokens) for tokens in _specific_acts(asked)
+    )
+
+
+def _specific_acts(asked: list[str]) -> list[list[str]]:
+    # "cấp đổi" asked is one act, not also "đổi"
+    found = [tokens for tokens in _ACT_TOKENS.values() if contains_phrase(asked, tokens)]
+    return [
+        tokens for tokens in found if not any(other != tokens and contains_phrase(other, tokens) for other in found)
+    ]
+
+
 def is_action_marker(marker: str) -> bool:
     return marker in ACTION_MARKERS
 
@@ -110,3 +134,12 @@ def family_key(procedure_name: str) -> str:
     # words that never tell two procedures apart ("Cấp thẻ căn cước cho người ..." vs "Cấp đổi thẻ căn cước")
     folded = re.sub(r"\b(co|cho|nguoi|cap|doi voi|truong hop)\b", " ", folded)
     return re.sub(r"[^a-z0-9]+", " ", folded).strip()
+
+
+def same_family(first_name: str, second_name: str) -> bool:
+    """Twins, or one a narrower act on the other's paper ("Tích hợp, cập nhật, điều chỉnh thông tin
+    trên thẻ căn cước" and "Cấp lại thẻ căn cước"): the family of one contains the other's."""
+    first, second = f" {family_key(first_name)} ", f" {family_key(second_name)} "
+    if not first.strip() or not second.strip():
+        return first == second
+    return first in second or second in first

@@ -41,6 +41,24 @@ def test_an_act_the_name_lacks_is_counted(searcher) -> None:
     assert features["missing_actions"] == 1  # "Đăng ký tạm trú" does not extend a stay
 
 
+def test_a_lifecycle_act_the_name_lacks_is_counted(searcher) -> None:
+    # "thành lập" is not a variant marker, but "Đăng ký tạm trú" does not found anything
+    assert _features_of(searcher, "thành lập hộ kinh doanh", "1.004194")["missing_actions"] == 1
+    assert _features_of(searcher, "cấp đổi căn cước", "1.004194")["missing_actions"] == 1  # one act, not two
+
+
+def test_numbers_in_names_agree_or_conflict() -> None:
+    from knowledge.rerank import _agreement, numbers_in
+
+    named_first = numbers_in("Cấp tài khoản định danh điện tử mức độ 01 cho công dân")
+    named_second = numbers_in("Cấp tài khoản định danh điện tử mức độ 02")
+    asked = numbers_in("tài khoản định danh mức 1", words=False)
+    assert _agreement(asked, named_first) == 1.0 and _agreement(asked, named_second) == -1.0
+    assert numbers_in("công ty TNHH hai thành viên trở lên") == {"2"}
+    assert numbers_in("chứng chỉ hạng II") == {"2"}
+    assert _agreement(frozenset(), named_first) == 0.0  # the question names no number: no opinion
+
+
 def test_field_channels_find_a_procedure_by_its_documents(searcher) -> None:
     # the question names none of the procedure's words, only a document it asks for
     query = analyze("phiếu khai báo tạm trú")

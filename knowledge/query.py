@@ -150,7 +150,7 @@ def terms(tokens: list[str], fold_output: bool = False) -> list[str]:
 
 
 def number_word_phrases(tokens: list[str]) -> list[str]:
-    """"2 thành viên" said the way names say it: "hai thành viên" (1 to 10 before a word)."""
+    """ "2 thành viên" said the way names say it: "hai thành viên" (1 to 10 before a word)."""
     phrases = []
     for number, following in zip(tokens, tokens[1:]):
         if number.isdigit() and 1 <= int(number) <= len(_NUMBER_WORDS) and not following.isdigit():

@@ -15,6 +15,7 @@ folds' weights (divided by the first-stage weight) is what :data:`RERANK_WEIGHTS
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ import numpy as np
 from knowledge.query import AnalyzedQuery, document_terms, retrieval_token
 from knowledge.records import Procedure
 from knowledge.variants import family_name, missing_acts
-from nlu.text import syllables
+from nlu.text import fold, syllables
 
 # "một" and "năm" are left out: names use them in "một phần", "một cửa", "hằng năm" more than as counts.
 _NUMBER_WORDS = {"hai": "2", "ba": "3", "bốn": "4", "sáu": "6", "bảy": "7", "tám": "8", "chín": "9"}
@@ -38,20 +39,22 @@ FEATURES = (
     "missing_actions",  # acts the question asks for ("cấp lại", "gia hạn", "thành lập") that the name lacks
     "name_pairs_said",  # share of the name's word pairs the question contains ("không phải đánh giá")
     "numbers_agree",  # +1 a number of the question is in the name ("mức 1"), −1 the name has only others
+    "negation_agrees",  # +1 both say "không phải ...", −1 one negates what the other affirms
 )
 
 # From `python -m knowledge tune-rerank ../shared/eval/dev.jsonl` (5 grouped folds; the README
 # has the held-out figures): the folds' mean weights divided by the first-stage weight.
 RERANK_WEIGHTS: dict[str, float] = {
-    "documents": 0.288,
-    "steps": 0.333,
-    "field": 0.260,
-    "name_said": 0.065,
-    "commune_level": 0.171,
-    "citizens": 0.161,
-    "missing_actions": -0.319,
-    "name_pairs_said": 0.101,
-    "numbers_agree": 0.083,
+    "documents": 0.285,
+    "steps": 0.357,
+    "field": 0.271,
+    "name_said": 0.114,
+    "commune_level": 0.180,
+    "citizens": 0.172,
+    "missing_actions": -0.361,
+    "name_pairs_said": 0.053,
+    "numbers_agree": 0.089,
+    "negation_agrees": 0.083,
 }
 
 
@@ -79,6 +82,9 @@ class Reranker:
             self._name_words.append(tuple(dict.fromkeys(t for t in folded_terms if "_" not in t)))
             self._name_pairs.append(frozenset(t for t in folded_terms if "_" in t))
             self._name_numbers.append(numbers_in(family_name(procedure.name)))
+        self._name_negations = [negations(procedure.name) for procedure in self.procedures]
+        # words some name negates ("không phải", "không cư trú"): only there is a "không" telling twins apart
+        self._negatable = frozenset(word for negated, _ in self._name_negations for word in negated)
         chosen = RERANK_WEIGHTS if weights is None else weights
         self.weights = np.array([chosen.get(name, 0.0) for name in FEATURES], dtype=np.float64)
 
@@ -87,6 +93,7 @@ class Reranker:
         asked = set(query.folded_terms)
         query_text = " ".join([query.text, *query.expansions])
         asked_numbers = numbers_in(query.retrieval_text, words=False)
+        asked_negated = negations(query.text)[0] & self._negatable
         rows = np.zeros((len(positions), len(FEATURES)))
         for row, position in enumerate(positions):
             procedure = self.procedures[position]
@@ -105,6 +112,7 @@ class Reranker:
                 missing_acts(query_text, procedure.name),
                 len(name_pairs & asked) / len(name_pairs) if name_pairs else 0.0,
                 _agreement(asked_numbers, name_numbers),
+                _negation_agreement(asked_negated, self._name_negations[position]),
             )
         return rows
 
@@ -129,3 +137,23 @@ def _agreement(asked: frozenset[str], named: frozenset[str]) -> float:
     if not asked or not named:
         return 0.0
     return 1.0 if asked & named else -1.0
+
+
+def negations(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(words right after "không" within a clause, every other word), folded."""
+    negated, plain = set(), set()
+    for clause in re.split(r"[^\w\s]+", fold(text)):
+        words = clause.split()
+        for previous, word in zip(["", *words], words):
+            (negated if previous == "khong" else plain).add(word)
+    return frozenset(negated), frozenset(plain)
+
+
+def _negation_agreement(asked_negated: frozenset[str], named: tuple[frozenset[str], frozenset[str]]) -> float:
+    """+1 the question and the name negate the same word; −1 the question negates a word the name
+    affirms. A question that negates nothing has no opinion: "phải" and "có" are too common to
+    read as the opposite of a name's "không phải", "không có"."""
+    named_negated, named_plain = named
+    if asked_negated & named_negated:
+        return 1.0
+    return -1.0 if (asked_negated & named_plain) - named_negated else 0.0

@@ -27,6 +27,7 @@ from knowledge.scope import mentions, uncovered_subjects
 from knowledge.variants import family_name, is_action_marker, same_family, unrequested_markers
 from nlu.abbreviations import ABBREVIATIONS, ACTION_WORDS
 from nlu.aspects import asks_for_procedure, is_definition_question
+from nlu.everyday import EVERYDAY_PHRASES
 from nlu.text import fold, syllables
 
 Decision = Literal["answer", "clarify", "abstain"]
@@ -54,7 +55,7 @@ class SearchParams:
     abstain_below_lexical_evidence: float = 0.70
     # hybrid: abstain when confidence (see `confidence`) is below this; the folds' median
     # threshold from `python -m knowledge tune`
-    abstain_below_confidence: float = 0.67
+    abstain_below_confidence: float = 0.42
     # a question about a field outside the knowledge base is answered only on a strong name match
     out_of_scope_name_coverage: float = 0.6
     weight_dense: float = 2.0
@@ -331,8 +332,8 @@ def restorer_texts(procedures: Sequence[Procedure]) -> list[str]:
     for p in procedures:
         texts += [p.name, p.field or "", " ".join(d.name for d in p.documents[:20]), (p.conditions or "")[:1000]]
         texts += [p.steps_text[:2000], " ".join(r.name for r in p.results)]
-    # how people say it ("sổ đỏ", "bằng lái"), weighted so that it wins over rare homographs
-    texts += list(ABBREVIATIONS) * 20 + list(ACTION_WORDS) * 20
+    # how people say it ("sổ đỏ", "bằng lái", "vợ chồng tôi"), weighted so that it wins over rare homographs
+    texts += list(ABBREVIATIONS) * 20 + list(ACTION_WORDS) * 20 + list(EVERYDAY_PHRASES) * 20
     return texts
 
 
@@ -349,16 +350,16 @@ CONFIDENCE_FEATURES = (
     "best_cosine",  # the highest cosine in the short list
 )
 CONFIDENCE_WEIGHTS: dict[str, float] = {
-    "coverage": -0.064,
-    "phrase_coverage": -0.989,
-    "name_coverage": -0.503,
-    "cosine": 20.754,
-    "score": 2.739,
-    "margin": 1.701,
-    "best_evidence_of_three": 0.746,
-    "best_cosine": 15.763,
+    "coverage": -0.054,
+    "phrase_coverage": -0.756,
+    "name_coverage": -0.412,
+    "cosine": 18.924,
+    "score": 2.563,
+    "margin": 2.179,
+    "best_evidence_of_three": 0.831,
+    "best_cosine": 18.720,
 }
-CONFIDENCE_BIAS = -36.402
+CONFIDENCE_BIAS = -37.542
 
 
 def confidence_features(candidates: Sequence[Candidate], params: SearchParams | None = None) -> np.ndarray:

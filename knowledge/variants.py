@@ -57,10 +57,11 @@ QUALIFIER_MARKERS = (
 
 VARIANT_MARKERS = ACTION_MARKERS + QUALIFIER_MARKERS
 
-# Acts that start or end something rather than vary it: not variant markers (a bank's "Giấy phép
-# thành lập và hoạt động" is the licence people mean by "giấy phép hoạt động"), but a question that
-# asks for one of them is not answered by a procedure whose name lacks it.
-LIFECYCLE_ACTS = ("thành lập", "giải thể", "sáp nhập", "hợp nhất")
+# Acts that start or end something rather than vary it ("cấp mới": said only to mean a first
+# issue). Not variant markers (a bank's "Giấy phép thành lập và hoạt động" is the licence people
+# mean by "giấy phép hoạt động"), but a question that asks for one of them is not answered by a
+# procedure whose name lacks it.
+LIFECYCLE_ACTS = ("cấp mới", "thành lập", "giải thể", "sáp nhập", "hợp nhất")
 
 _LEVEL_SUFFIX = re.compile(
     r"\s*[\(\-–]?\s*(?:thực hiện\s+)?(?:tại\s+)?cấp\s+(?:trung ương|tỉnh|tinh|huyện|xã|bộ)(?:\s*,\s*cấp\s+(?:tỉnh|xã|huyện))*\s*\)?\s*$",

@@ -18,3 +18,11 @@ def test_keeps_typed_diacritics_and_unknown_words(restorer) -> None:
     assert restorer.restore("đăng ky cccd") == "đăng ký cccd"
     assert restorer.restore("homestay") == "homestay"
     assert restorer.restore("") == ""
+
+
+def test_chat_wording_is_restored_as_chat_not_as_administrative_homographs(fixture_procedures) -> None:
+    from knowledge.search import restorer_texts
+
+    # administrative texts alone read "toi muon" as "tối muộn" (tối đa, nộp muộn)
+    restorer = DiacriticRestorer(restorer_texts(list(fixture_procedures.values())))
+    assert restorer.restore("vo chong toi muon dang ky tam tru") == "vợ chồng tôi muốn đăng ký tạm trú"

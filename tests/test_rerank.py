@@ -115,3 +115,15 @@ def test_confidence_learner_separates_questions_inside_and_outside() -> None:
     scores = np.array([o.features @ weights + bias for o in observed])
     inside = np.array([o.question.in_knowledge_base for o in observed])
     assert weights[3] > 0 and scores[inside].mean() > scores[~inside].mean()
+
+
+def test_a_negated_case_agrees_only_with_the_name_that_negates_it() -> None:
+    from knowledge.rerank import _negation_agreement, negations
+
+    question = negations("hồ sơ nhập khẩu thủy sản sống trường hợp không phải đánh giá rủi ro gồm gì?")[0]
+    negated = negations("Cấp giấy phép nhập khẩu thủy sản sống đối với trường hợp không phải đánh giá rủi ro")
+    affirmed = negations("Cấp giấy phép nhập khẩu thủy sản sống đối với trường hợp phải đánh giá rủi ro")
+    assert _negation_agreement(question, negated) == 1.0
+    assert _negation_agreement(question, affirmed) == -1.0
+    # "không" closing a yes/no question negates nothing across the comma
+    assert negations("có cần xác nhận không, có phải hợp pháp hóa không?")[0] == frozenset()

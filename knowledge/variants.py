@@ -88,9 +88,15 @@ def markers_in(text: str) -> frozenset[str]:
     )
 
 
+@lru_cache(maxsize=16384)
+def _tokens(text: str) -> tuple[str, ...]:
+    # names and the question are tokenised once per search, not once per candidate pair
+    return tuple(syllables(text))
+
+
 def unrequested_markers(procedure_name: str, query_text: str) -> frozenset[str]:
     """Markers of the procedure's name that the question does not mention."""
-    asked = syllables(query_text)
+    asked = _tokens(query_text)
     return frozenset(
         marker for marker in markers_in(procedure_name) if not contains_phrase(asked, _MARKER_TOKENS[marker])
     )
@@ -101,18 +107,32 @@ _ACT_TOKENS = {act: syllables(act) for act in ACTION_MARKERS + LIFECYCLE_ACTS}
 
 def missing_acts(query_text: str, procedure_name: str) -> int:
     """How many acts the question asks for ("cấp lại", "thành lập", ...) the procedure's name lacks."""
-    asked, named = syllables(query_text), syllables(procedure_name)
-    return sum(
-        contains_phrase(asked, tokens) and not contains_phrase(named, tokens) for tokens in _specific_acts(asked)
+    return len(requested_acts(query_text) - acts_in(procedure_name))
+
+
+@lru_cache(maxsize=8192)
+def requested_acts(query_text: str) -> frozenset[str]:
+    """Acts a question names, the most specific only ("cấp đổi" asked is one act, not also "đổi")."""
+    return _most_specific(_tokens(query_text))
+
+
+@lru_cache(maxsize=8192)
+def acts_in(procedure_name: str) -> frozenset[str]:
+    """Every act a name contains ("đổi" too when it says "cấp đổi")."""
+    return _acts(_tokens(procedure_name))
+
+
+def _acts(tokens: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(act for act, act_tokens in _ACT_TOKENS.items() if contains_phrase(tokens, act_tokens))
+
+
+def _most_specific(tokens: tuple[str, ...]) -> frozenset[str]:
+    found = _acts(tokens)
+    return frozenset(
+        act
+        for act in found
+        if not any(other != act and contains_phrase(_ACT_TOKENS[other], _ACT_TOKENS[act]) for other in found)
     )
-
-
-def _specific_acts(asked: list[str]) -> list[list[str]]:
-    # "cấp đổi" asked is one act, not also "đổi"
-    found = [tokens for tokens in _ACT_TOKENS.values() if contains_phrase(asked, tokens)]
-    return [
-        tokens for tokens in found if not any(other != tokens and contains_phrase(other, tokens) for other in found)
-    ]
 
 
 def is_action_marker(marker: str) -> bool:

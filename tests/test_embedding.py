@@ -114,3 +114,34 @@ def test_conversion_is_atomic(tmp_path: Path, full_settings) -> None:
     assert is_converted(copy)
     (copy / "conversion.json").unlink()
     assert not is_converted(copy)
+
+
+@pytest.mark.slow
+def test_onnx_engine_gives_the_sentence_transformers_vectors(full_settings, fixture_procedures) -> None:
+    from knowledge.embedding.encoder import SentenceTransformerEncoder
+    from knowledge.embedding.factory import model_location
+    from knowledge.embedding.onnx_engine import OnnxEncoder
+
+    location = Path(model_location(full_settings))
+    reference, engine = SentenceTransformerEncoder(location), OnnxEncoder(location)
+    assert engine.model_id == reference.model_id and engine.dimension == reference.dimension
+    sentences = _fidelity_sentences(fixture_procedures) + ["", "x" * 20_000]  # empty, and cut at 256 tokens
+    for method in ("encode_query", "encode_document"):
+        cosines = (getattr(engine, method)(sentences) * getattr(reference, method)(sentences)).sum(axis=1)
+        assert cosines.min() >= 0.9999, (method, sentences[int(cosines.argmin())], float(cosines.min()))
+    assert engine.encode_query([]).shape == (0, engine.dimension)
+
+
+@pytest.mark.slow
+def test_onnx_serves_queries_by_default_and_a_broken_export_is_redone(tmp_path: Path, full_settings) -> None:
+    from knowledge.embedding.factory import model_location, query_encoder
+    from knowledge.embedding.onnx_engine import exported_graph
+
+    assert query_encoder(full_settings).name.startswith("onnxruntime:")
+    copy = tmp_path / "model"
+    shutil.copytree(Path(model_location(full_settings)), copy, ignore=shutil.ignore_patterns("onnx"))
+    graph = exported_graph(copy)
+    assert graph.exists() and not list(graph.parent.glob(".export-*"))  # no staging file left behind
+    (graph.parent / "export.json").write_text("{broken", encoding="utf-8")  # a marker torn by a crash
+    before = graph.stat().st_mtime_ns
+    assert exported_graph(copy).stat().st_mtime_ns != before

@@ -3,9 +3,11 @@
 The first stage (lexical channels fused with dense retrieval, see :mod:`knowledge.search`)
 has the right procedure among its first 30 for every dev question but first for only about
 four in five. This stage looks at each of those candidates more closely — which of its fields
-hold the question's words (required documents, steps, area), how much of its name the question
-says, whether it asks for an act the name lacks — plus two priors of a citizens' assistant in
-a city: procedures for Vietnamese citizens, and procedures a ward or commune handles.
+hold the question's words (required documents, steps, area), how much of its name (words and
+word pairs) the question says, whether it asks for an act the name lacks, whether the numbers
+and negations of the two agree ("mức 1", "không phải đánh giá rủi ro") — plus two priors of a
+citizens' assistant in a city: procedures for Vietnamese citizens, and procedures a ward or
+commune handles.
 
 The score is ``first-stage score + Σ weight × feature``, on the first stage's scale, so the
 clarify margins keep their meaning. The weights come from ``python -m knowledge tune-rerank``:

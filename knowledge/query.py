@@ -125,9 +125,14 @@ _ROMAN_NUMERALS = {"ii": "2", "iii": "3", "iv": "4"}
 _NUMBER_WORDS = ("một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín", "mười")
 
 
+def is_number(token: str) -> bool:
+    """ASCII digits only: "¹", "²", "٣" are digits to str.isdigit but not numbers to int()."""
+    return token.isascii() and token.isdigit()
+
+
 def retrieval_token(token: str) -> str:
     """One spelling per number on both sides of retrieval: "01" and "1", "II" and "2"."""
-    if token.isdigit() and len(token) <= 3:
+    if is_number(token) and len(token) <= 3:
         return str(int(token))
     return _ROMAN_NUMERALS.get(token, token)
 
@@ -153,7 +158,7 @@ def number_word_phrases(tokens: list[str]) -> list[str]:
     """ "2 thành viên" said the way names say it: "hai thành viên" (1 to 10 before a word)."""
     phrases = []
     for number, following in zip(tokens, tokens[1:]):
-        if number.isdigit() and 1 <= int(number) <= len(_NUMBER_WORDS) and not following.isdigit():
+        if is_number(number) and 1 <= int(number) <= len(_NUMBER_WORDS) and not is_number(following):
             phrases.append(f"{_NUMBER_WORDS[int(number) - 1]} {following}")
     return phrases
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from knowledge.query import AnalyzedQuery, document_terms, retrieval_token
+from knowledge.query import AnalyzedQuery, document_terms, is_number, retrieval_token
 from knowledge.records import Procedure
 from knowledge.variants import family_name, missing_acts
 from nlu.text import fold, syllables
@@ -128,7 +128,7 @@ def numbers_in(text: str, words: bool = True) -> frozenset[str]:
     found = set()
     for token in syllables(text):
         normal = retrieval_token(token)
-        if normal.isdigit() and len(normal) <= 2:
+        if is_number(normal) and len(normal) <= 2:
             found.add(normal)
         elif words and token in _NUMBER_WORDS:
             found.add(_NUMBER_WORDS[token])

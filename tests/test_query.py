@@ -24,3 +24,13 @@ def test_a_count_is_also_said_as_names_say_it() -> None:
     query = analyze("thành lập công ty TNHH 2 thành viên")
     assert "hai thành" in query.expansions
     assert "hai_thanh" in query.folded_terms
+
+
+def test_digits_that_are_not_ascii_numbers_do_not_break_analysis() -> None:
+    # found by the API fuzz: "¹".isdigit() is true but int("¹") raises
+    from knowledge.rerank import numbers_in
+
+    for text in ("mức ¹ thành viên", "hạng ² ³", "٣ thành viên", "0¹"):
+        assert analyze(text).folded_terms
+        assert document_terms(text)[0]
+        numbers_in(text)

@@ -51,7 +51,8 @@ def respond(
     if procedure_code:
         return _about(service, state, procedure_code.strip(), aspect or "general")
     text = normalize(text or "").strip()
-    if state.options and text.isdigit() and 1 <= int(text) <= len(state.options):
+    # isdecimal, not isdigit: "²" is a digit that int() refuses; "２" (full width) is a choice too
+    if state.options and text.isdecimal() and 1 <= int(text) <= len(state.options):
         return _about(service, state, state.options[int(text) - 1], aspect or "general")
     if state.procedure_code and aspect and not text:
         return _about(service, state, state.procedure_code, aspect)

@@ -315,3 +315,13 @@ def test_the_app_applies_retention_at_start_up(tmp_path, fixture_service) -> Non
         while store.count("interactions") and time.monotonic() < deadline:
             time.sleep(0.05)
         assert store.count("interactions") == 0
+
+
+@pytest.mark.parametrize(("typed", "chosen"), [("2", "1.001193"), ("２", "1.001193"), ("²", None)])
+def test_a_choice_by_number_takes_any_decimal_digit_and_never_crashes(fixture_service, typed, chosen) -> None:
+    # "²" is a digit to str.isdigit but int() refuses it: it is read as a question, not a choice
+    answer, state = respond(fixture_service, DialogueState(None, ["2.000986", "1.001193"]), typed)
+    if chosen:
+        assert answer.procedure.code == chosen and state.procedure_code == chosen
+    else:
+        assert answer.text and answer.question == "²"

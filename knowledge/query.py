@@ -189,6 +189,9 @@ class AnalyzedQuery:
     accented_terms: list[str] = field(default_factory=list)
     core_folded_terms: list[str] = field(default_factory=list)
     retrieval_text: str = ""
+    # the question's words with only place names removed: question phrases ("lệ phí", "thời
+    # hạn") kept, for the searcher to find those that are part of a procedure's name
+    spoken_tokens: tuple[str, ...] = ()
     typed_with_diacritics: bool = False
     truncated: bool = False
 
@@ -204,7 +207,8 @@ def analyze(question: str) -> AnalyzedQuery:
     truncated = len(original) > MAX_QUERY_CHARS
     text = normalize(original[:MAX_QUERY_CHARS])
     spelled = replace_shorthand(text)
-    core_tokens = strip_places(strip_question_phrases(syllables(spelled)))
+    spoken_tokens = strip_places(syllables(spelled))
+    core_tokens = strip_question_phrases(spoken_tokens)
     expansions = tuple(
         dict.fromkeys(
             [expansion.expansion for expansion in find_expansions(" ".join(core_tokens))]
@@ -221,6 +225,7 @@ def analyze(question: str) -> AnalyzedQuery:
         accented_terms=terms(expanded_tokens),
         core_folded_terms=terms(core_tokens, fold_output=True),
         retrieval_text=" ".join(core_tokens),
+        spoken_tokens=tuple(spoken_tokens),
         typed_with_diacritics=has_diacritics(text),
         truncated=truncated,
     )

@@ -47,16 +47,16 @@ FEATURES = (
 # From `python -m knowledge tune-rerank ../shared/eval/dev.jsonl` (5 grouped folds; the README
 # has the held-out figures): the folds' mean weights divided by the first-stage weight.
 RERANK_WEIGHTS: dict[str, float] = {
-    "documents": 0.285,
-    "steps": 0.357,
-    "field": 0.271,
-    "name_said": 0.114,
-    "commune_level": 0.180,
-    "citizens": 0.172,
-    "missing_actions": -0.361,
-    "name_pairs_said": 0.053,
-    "numbers_agree": 0.089,
-    "negation_agrees": 0.083,
+    "documents": 0.288,
+    "steps": 0.368,
+    "field": 0.289,
+    "name_said": 0.066,
+    "commune_level": 0.177,
+    "citizens": 0.168,
+    "missing_actions": -0.349,
+    "name_pairs_said": 0.091,
+    "numbers_agree": 0.092,
+    "negation_agrees": 0.078,
 }
 
 

@@ -55,7 +55,7 @@ class SearchParams:
     abstain_below_lexical_evidence: float = 0.70
     # hybrid: abstain when confidence (see `confidence`) is below this; the folds' median
     # threshold from `python -m knowledge tune`
-    abstain_below_confidence: float = 0.42
+    abstain_below_confidence: float = 0.41
     # a question about a field outside the knowledge base is answered only on a strong name match
     out_of_scope_name_coverage: float = 0.6
     weight_dense: float = 2.0
@@ -129,6 +129,12 @@ class Searcher:
             frozenset(document_terms(name_text(p))[0]) | frozenset(document_terms(body_text(p))[0])
             for p in self.procedures
         ]
+        self._name_trigrams = frozenset(
+            " ".join(window)
+            for p in self.procedures
+            for words in [[fold(token) for token in syllables(p.name)]]
+            for window in zip(words, words[1:], words[2:])
+        )
         self._name_words = [
             [
                 word
@@ -166,15 +172,17 @@ class Searcher:
 
     def signals(self, query: AnalyzedQuery) -> Signals:
         """Every channel's evidence per procedure, and their fusion (before variant penalties)."""
-        restored = restored_folded = None
+        restored = None
+        folded = query.folded_terms
         if not query.typed_with_diacritics and query.retrieval_text:
             restored_tokens = syllables(self.restored_text(query))
             expansion_tokens = [token for expansion in query.expansions for token in syllables(expansion)]
             restored = terms(restored_tokens + expansion_tokens)
             # stopwords recognised on the restored words: "bang lai" keeps "lái", "so ho khau" keeps "sổ"
-            restored_folded = terms(restored_tokens + expansion_tokens, fold_output=True)
-        channel = self.index.scores(query, restored, restored_folded)
-        fields = self.index.field_scores(query, restored_folded)
+            folded = terms(restored_tokens + expansion_tokens, fold_output=True)
+        folded = folded + self.name_phrase_terms(query)
+        channel = self.index.scores(query, restored, folded)
+        fields = self.index.field_scores(query, folded)
         p = self.params
         name, name_accented, body = _by_best(channel.name), _by_best(channel.name_accented), _by_best(channel.body)
         fused = p.weight_name * name + p.weight_name_accented * name_accented + p.weight_body * body
@@ -188,6 +196,24 @@ class Searcher:
             fused = (fused + p.weight_dense * spread) / total
             return Signals(fused, name, name_accented, body, spread, similarities, fields)
         return Signals(fused / total, name, name_accented, body, None, None, fields)
+
+    def name_phrase_terms(self, query: AnalyzedQuery) -> list[str]:
+        """Word pairs of question phrases that are part of a procedure's name here.
+
+        "lệ phí", "phí", "thời hạn" usually only say what is asked and are removed, but in "lệ phí
+        trước bạ" or "đất phi nông nghiệp" they are part of a name: three words in a row that
+        join such a phrase to the rest of the question and occur together in a name count again.
+        """
+        kept = {fold(token) for token in syllables(query.retrieval_text)}
+        words = [fold(token) for token in query.spoken_tokens]
+        found: list[str] = []
+        for window in zip(words, words[1:], words[2:]):
+            stripped = [word not in kept for word in window]
+            if not any(stripped) or all(stripped) or any(is_stopword(word) for word in window):
+                continue
+            if " ".join(window) in self._name_trigrams:
+                found += [f"{window[0]}_{window[1]}", f"{window[1]}_{window[2]}"]
+        return [term for term in dict.fromkeys(found) if term not in query.folded_terms]
 
     def _rank(self, query: AnalyzedQuery) -> list[Candidate]:
         signals = self.signals(query)
@@ -351,16 +377,16 @@ CONFIDENCE_FEATURES = (
     "best_cosine",  # the highest cosine in the short list
 )
 CONFIDENCE_WEIGHTS: dict[str, float] = {
-    "coverage": -0.054,
-    "phrase_coverage": -0.756,
-    "name_coverage": -0.412,
-    "cosine": 18.924,
-    "score": 2.563,
-    "margin": 2.179,
-    "best_evidence_of_three": 0.831,
-    "best_cosine": 18.720,
+    "coverage": 0.126,
+    "phrase_coverage": -0.733,
+    "name_coverage": -0.404,
+    "cosine": 18.417,
+    "score": 2.644,
+    "margin": 2.189,
+    "best_evidence_of_three": 0.745,
+    "best_cosine": 19.104,
 }
-CONFIDENCE_BIAS = -37.542
+CONFIDENCE_BIAS = -37.586
 
 
 def confidence_features(candidates: Sequence[Candidate], params: SearchParams | None = None) -> np.ndarray:

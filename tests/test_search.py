@@ -115,3 +115,15 @@ def test_a_narrower_act_on_the_same_paper_is_a_twin() -> None:
     assert same_family("Tích hợp, cập nhật, điều chỉnh thông tin trên thẻ căn cước", "Cấp lại thẻ căn cước")
     assert same_family("Cấp đổi thẻ căn cước", "Cấp lại thẻ căn cước (thực hiện tại cấp tỉnh)")
     assert not same_family("Đăng ký khai sinh", "Đăng ký kết hôn")
+
+
+def test_question_phrases_that_run_into_a_procedure_name_count_again(service) -> None:
+    from knowledge.query import analyze
+
+    terms = service.searcher.name_phrase_terms
+    # "lệ phí" asks the fee, but "lệ phí trước bạ" is a name; "phi" typed bare is "phi nông nghiệp"
+    assert {"le_phi", "phi_truoc"} <= set(terms(analyze("lệ phí trước bạ nhà đất là bao nhiêu")))
+    assert "phi_nong" in terms(analyze("thue su dung dat phi nong nghiep nop o dau"))
+    # a question phrase that only asks stays out
+    assert terms(analyze("cấp lại giấy phép xây dựng mất bao lâu")) == []
+    assert terms(analyze("đăng ký kết hôn có mất phí không")) == []

@@ -122,7 +122,7 @@ def is_stopword(token: str) -> bool:
 # Roman numerals that name a grade ("hạng II", "loại III"); "i", "v", "vi", "x" are left alone
 # because they are also words or parts of words ("vi phạm").
 _ROMAN_NUMERALS = {"ii": "2", "iii": "3", "iv": "4"}
-_NUMBER_WORDS = ("một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín", "mười")
+NUMBER_WORDS = ("một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín", "mười")
 
 
 def is_number(token: str) -> bool:
@@ -158,8 +158,8 @@ def number_word_phrases(tokens: list[str]) -> list[str]:
     """ "2 thành viên" said the way names say it: "hai thành viên" (1 to 10 before a word)."""
     phrases = []
     for number, following in zip(tokens, tokens[1:]):
-        if is_number(number) and 1 <= int(number) <= len(_NUMBER_WORDS) and not is_number(following):
-            phrases.append(f"{_NUMBER_WORDS[int(number) - 1]} {following}")
+        if is_number(number) and 1 <= int(number) <= len(NUMBER_WORDS) and not is_number(following):
+            phrases.append(f"{NUMBER_WORDS[int(number) - 1]} {following}")
     return phrases
 
 

@@ -23,13 +23,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from knowledge.query import AnalyzedQuery, document_terms, is_number, retrieval_token
+from knowledge.query import NUMBER_WORDS, AnalyzedQuery, document_terms, is_number, retrieval_token
 from knowledge.records import Procedure
 from knowledge.variants import family_name, missing_acts
 from nlu.text import fold, syllables
 
 # "một" and "năm" are left out: names use them in "một phần", "một cửa", "hằng năm" more than as counts.
-_NUMBER_WORDS = {"hai": "2", "ba": "3", "bốn": "4", "sáu": "6", "bảy": "7", "tám": "8", "chín": "9"}
+_NUMBER_WORDS = {
+    word: str(value) for value, word in enumerate(NUMBER_WORDS, start=1) if word not in ("một", "năm") and value < 10
+}
 
 FEATURES = (
     "documents",  # BM25 of the question over the required documents, / the query's best
@@ -80,10 +82,11 @@ class Reranker:
         self.procedures = list(procedures)
         self._name_words, self._name_pairs, self._name_numbers = [], [], []
         for procedure in self.procedures:
-            folded_terms = document_terms(family_name(procedure.name))[0]
+            name = family_name(procedure.name)
+            folded_terms = document_terms(name)[0]
             self._name_words.append(tuple(dict.fromkeys(t for t in folded_terms if "_" not in t)))
             self._name_pairs.append(frozenset(t for t in folded_terms if "_" in t))
-            self._name_numbers.append(numbers_in(family_name(procedure.name)))
+            self._name_numbers.append(numbers_in(name))
         self._name_negations = [negations(procedure.name) for procedure in self.procedures]
         # words some name negates ("không phải", "không cư trú"): only there is a "không" telling twins apart
         self._negatable = frozenset(word for negated, _ in self._name_negations for word in negated)

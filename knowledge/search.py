@@ -129,12 +129,7 @@ class Searcher:
             frozenset(document_terms(name_text(p))[0]) | frozenset(document_terms(body_text(p))[0])
             for p in self.procedures
         ]
-        self._name_trigrams = frozenset(
-            " ".join(window)
-            for p in self.procedures
-            for words in [[fold(token) for token in syllables(p.name)]]
-            for window in zip(words, words[1:], words[2:])
-        )
+        self._name_trigrams = frozenset(trigram for p in self.procedures for trigram in _folded_trigrams(p.name))
         self._name_words = [
             [
                 word
@@ -428,6 +423,11 @@ def evidence(candidate: Candidate, params: SearchParams | None = None) -> float:
     if candidate.dense_similarity is None:
         return lexical
     return lexical + params.dense_evidence_weight * (candidate.dense_similarity - params.dense_evidence_center)
+
+
+def _folded_trigrams(text: str) -> list[str]:
+    words = [fold(token) for token in syllables(text)]
+    return [" ".join(window) for window in zip(words, words[1:], words[2:])]
 
 
 def _spread(similarities: np.ndarray) -> np.ndarray:

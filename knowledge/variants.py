@@ -78,13 +78,16 @@ def markers_in(text: str) -> frozenset[str]:
     """Variant markers present in ``text``; a word typed without diacritics matches any accents."""
     tokens = syllables(text)
     found = {marker for marker, marker_tokens in _MARKER_TOKENS.items() if contains_phrase(tokens, marker_tokens)}
-    # "yếu tố nước ngoài" contains "nước ngoài", "cấp đổi" contains "đổi": keep the most specific.
+    return _most_specific(found, _MARKER_TOKENS)
+
+
+def _most_specific(found: set[str] | frozenset[str], phrase_tokens: dict[str, list[str]]) -> frozenset[str]:
+    """``found`` without phrases inside another found one: "yếu tố nước ngoài" contains "nước
+    ngoài", "cấp đổi" contains "đổi" — keep the most specific."""
     return frozenset(
-        marker
-        for marker in found
-        if not any(
-            other != marker and contains_phrase(_MARKER_TOKENS[other], _MARKER_TOKENS[marker]) for other in found
-        )
+        phrase
+        for phrase in found
+        if not any(other != phrase and contains_phrase(phrase_tokens[other], phrase_tokens[phrase]) for other in found)
     )
 
 
@@ -113,7 +116,7 @@ def missing_acts(query_text: str, procedure_name: str) -> int:
 @lru_cache(maxsize=8192)
 def requested_acts(query_text: str) -> frozenset[str]:
     """Acts a question names, the most specific only ("cấp đổi" asked is one act, not also "đổi")."""
-    return _most_specific(_tokens(query_text))
+    return _most_specific(_acts(_tokens(query_text)), _ACT_TOKENS)
 
 
 @lru_cache(maxsize=8192)
@@ -124,15 +127,6 @@ def acts_in(procedure_name: str) -> frozenset[str]:
 
 def _acts(tokens: tuple[str, ...]) -> frozenset[str]:
     return frozenset(act for act, act_tokens in _ACT_TOKENS.items() if contains_phrase(tokens, act_tokens))
-
-
-def _most_specific(tokens: tuple[str, ...]) -> frozenset[str]:
-    found = _acts(tokens)
-    return frozenset(
-        act
-        for act in found
-        if not any(other != act and contains_phrase(_ACT_TOKENS[other], _ACT_TOKENS[act]) for other in found)
-    )
 
 
 def is_action_marker(marker: str) -> bool:

@@ -2,7 +2,8 @@
 
 Three channels, each a BM25 index over syllable unigrams and bigrams:
 
-- ``name``: the procedure name, folded (diacritics removed) — tolerant of hurried typing;
+- ``name``: the procedure name, folded (diacritics removed) — tolerant of hurried typing —
+  followed by the words of the acronyms it uses ("GTGT": see :mod:`knowledge.acronyms`);
 - ``name_accented``: the name with diacritics — separates "mã" from "mà" when the user typed them;
 - ``body``: field, result documents, required documents, conditions and applicants, folded —
   catches questions that describe the situation instead of naming the procedure.
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 import bm25s
 import numpy as np
 
+from knowledge.acronyms import defined_acronyms, spelled_out
 from knowledge.query import AnalyzedQuery, document_terms, folded_document_terms
 from knowledge.records import Procedure
 
@@ -69,8 +71,9 @@ class LexicalIndex:
     def __init__(self, procedures: Sequence[Procedure], name_b: float = 0.75, body_b: float = 0.75) -> None:
         self.size = len(procedures)
         folded_names, accented_names, folded_bodies = [], [], []
+        self.acronyms = defined_acronyms(procedures)
         for procedure in procedures:
-            folded, accented = document_terms(name_text(procedure))
+            folded, accented = document_terms(spelled_out(name_text(procedure), self.acronyms))
             folded_names.append(folded or ["_"])
             accented_names.append(accented or ["_"])
             folded_bodies.append(document_terms(body_text(procedure))[0] or ["_"])

@@ -199,6 +199,11 @@ class AnalyzedQuery:
     def is_empty(self) -> bool:
         return not self.core_folded_terms
 
+    @property
+    def asked_text(self) -> str:
+        """What the user said plus the phrases it expands to ("sổ đỏ" → "giấy chứng nhận quyền sử dụng đất")."""
+        return " ".join([self.text, *self.expansions])
+
 
 @lru_cache(maxsize=2048)
 def analyze(question: str) -> AnalyzedQuery:

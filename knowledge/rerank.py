@@ -49,16 +49,16 @@ FEATURES = (
 # From `python -m knowledge tune-rerank ../shared/eval/dev.jsonl` (5 grouped folds; the README
 # has the held-out figures): the folds' mean weights divided by the first-stage weight.
 RERANK_WEIGHTS: dict[str, float] = {
-    "documents": 0.288,
-    "steps": 0.368,
-    "field": 0.289,
-    "name_said": 0.066,
-    "commune_level": 0.177,
-    "citizens": 0.168,
-    "missing_actions": -0.349,
-    "name_pairs_said": 0.091,
-    "numbers_agree": 0.092,
-    "negation_agrees": 0.078,
+    "documents": 0.242,
+    "steps": 0.325,
+    "field": 0.265,
+    "name_said": 0.073,
+    "commune_level": 0.151,
+    "citizens": 0.157,
+    "missing_actions": -0.292,
+    "name_pairs_said": 0.054,
+    "numbers_agree": 0.068,
+    "negation_agrees": 0.073,
 }
 
 
@@ -96,7 +96,7 @@ class Reranker:
     def features(self, query: AnalyzedQuery, positions: Sequence[int], signals: Signals) -> np.ndarray:
         """One row of :data:`FEATURES` per candidate (given by its position in the records)."""
         asked = set(query.folded_terms)
-        query_text = " ".join([query.text, *query.expansions])
+        query_text = query.asked_text
         asked_numbers = numbers_in(query.retrieval_text, words=False)
         asked_negated = negations(query.text)[0] & self._negatable
         rows = np.zeros((len(positions), len(FEATURES)))

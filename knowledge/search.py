@@ -17,6 +17,7 @@ from typing import Literal
 
 import numpy as np
 
+from knowledge.acronyms import spelled_out
 from knowledge.dense import DenseIndex
 from knowledge.diacritics import DiacriticRestorer
 from knowledge.lexical import LexicalIndex, body_text, name_text
@@ -55,7 +56,7 @@ class SearchParams:
     abstain_below_lexical_evidence: float = 0.70
     # hybrid: abstain when confidence (see `confidence`) is below this; the folds' median
     # threshold from `python -m knowledge tune`
-    abstain_below_confidence: float = 0.41
+    abstain_below_confidence: float = 0.44
     # a question about a field outside the knowledge base is answered only on a strong name match
     out_of_scope_name_coverage: float = 0.6
     weight_dense: float = 2.0
@@ -126,7 +127,8 @@ class Searcher:
         self.index = LexicalIndex(self.procedures)
         self.reranker = Reranker(self.procedures)
         self._terms = [
-            frozenset(document_terms(name_text(p))[0]) | frozenset(document_terms(body_text(p))[0])
+            frozenset(document_terms(spelled_out(name_text(p), self.index.acronyms))[0])
+            | frozenset(document_terms(body_text(p))[0])
             for p in self.procedures
         ]
         self._name_trigrams = frozenset(trigram for p in self.procedures for trigram in _folded_trigrams(p.name))
@@ -235,7 +237,7 @@ class Searcher:
 
     def first_stage_scores(self, query: AnalyzedQuery, positions: list[int], fused: np.ndarray) -> np.ndarray:
         """Fused scores of ``positions`` with variants the user did not ask for demoted."""
-        query_text = " ".join([query.text, *query.expansions])
+        query_text = query.asked_text
         says_central = "trung uong" in fold(query_text)
         scores = np.zeros(len(positions))
         for row, position in enumerate(positions):
@@ -325,7 +327,7 @@ class Searcher:
             strength = confidence(candidates, p)
             if strength < p.abstain_below_confidence:
                 return "abstain", [], f"weak match (confidence {strength:.2f})"
-        asked = " ".join([query.text, *query.expansions])
+        asked = query.asked_text
         best_unrequested = unrequested_markers(best.name, asked)
         if not best_unrequested:
             # the plain procedure fits what was said; its special cases are not worth a question
@@ -372,16 +374,16 @@ CONFIDENCE_FEATURES = (
     "best_cosine",  # the highest cosine in the short list
 )
 CONFIDENCE_WEIGHTS: dict[str, float] = {
-    "coverage": 0.126,
-    "phrase_coverage": -0.733,
-    "name_coverage": -0.404,
-    "cosine": 18.417,
-    "score": 2.644,
-    "margin": 2.189,
-    "best_evidence_of_three": 0.745,
-    "best_cosine": 19.104,
+    "coverage": 0.315,
+    "phrase_coverage": -0.837,
+    "name_coverage": -0.253,
+    "cosine": 16.229,
+    "score": 3.114,
+    "margin": 2.109,
+    "best_evidence_of_three": 0.793,
+    "best_cosine": 20.070,
 }
-CONFIDENCE_BIAS = -37.586
+CONFIDENCE_BIAS = -37.212
 
 
 def confidence_features(candidates: Sequence[Candidate], params: SearchParams | None = None) -> np.ndarray:

@@ -30,11 +30,11 @@ def test_dev_set_floors(outcomes) -> None:
 
 
 def test_reranked_hybrid_keeps_its_gains(outcomes) -> None:
-    # first stage alone (before knowledge.rerank and the learned confidence): top-1 0.751,
-    # top-3 0.884, false abstention 0.055, abstention 0.670; reranked: 0.851, 0.945, 0.011, 0.697
+    # first stage's ranking alone (before knowledge.rerank): top-1 0.790, top-3 0.890; reranked
+    # with the learned confidence: top-1 0.862, top-3 0.945, false abstention 0.011, abstention 0.697
     # (the confidence threshold trades abstention for false abstention at 2.5 : 1, see README)
     figures = metrics(outcomes)
-    assert figures["top1"] >= 0.84, figures
+    assert figures["top1"] >= 0.85, figures
     assert figures["top3"] >= 0.93, figures
     assert figures["false_abstention"] <= 0.03, figures
     assert figures["abstention"] >= 0.66, figures
@@ -44,7 +44,7 @@ def test_no_diacritics_floors(service) -> None:
     figures = metrics(run(read_questions(DEV_SET), service.search, fold_questions=True))
     assert figures["top3"] >= 0.80, figures
     assert figures["false_abstention"] <= 0.10, figures
-    # reranked: top-1 0.845, false abstention 0.028 (top-3 0.945) (first stage alone: 0.735, 0.077)
+    # reranked: top-1 0.845, false abstention 0.033, top-3 0.945 (first stage's ranking: 0.796, 0.884)
     assert figures["top1"] >= 0.83, figures
     assert figures["false_abstention"] <= 0.05, figures
 

@@ -49,16 +49,16 @@ FEATURES = (
 # From `python -m knowledge tune-rerank ../shared/eval/dev.jsonl` (5 grouped folds; the README
 # has the held-out figures): the folds' mean weights divided by the first-stage weight.
 RERANK_WEIGHTS: dict[str, float] = {
-    "documents": 0.242,
-    "steps": 0.325,
-    "field": 0.265,
-    "name_said": 0.073,
-    "commune_level": 0.151,
-    "citizens": 0.157,
-    "missing_actions": -0.292,
-    "name_pairs_said": 0.054,
-    "numbers_agree": 0.068,
-    "negation_agrees": 0.073,
+    "documents": 0.237,
+    "steps": 0.297,
+    "field": 0.286,
+    "name_said": 0.163,
+    "commune_level": 0.137,
+    "citizens": 0.151,
+    "missing_actions": -0.294,
+    "name_pairs_said": 0.013,
+    "numbers_agree": 0.063,
+    "negation_agrees": 0.070,
 }
 
 

@@ -56,7 +56,7 @@ class SearchParams:
     abstain_below_lexical_evidence: float = 0.70
     # hybrid: abstain when confidence (see `confidence`) is below this; the folds' median
     # threshold from `python -m knowledge tune`
-    abstain_below_confidence: float = 0.44
+    abstain_below_confidence: float = 0.31
     # a question about a field outside the knowledge base is answered only on a strong name match
     out_of_scope_name_coverage: float = 0.6
     weight_dense: float = 2.0
@@ -374,16 +374,16 @@ CONFIDENCE_FEATURES = (
     "best_cosine",  # the highest cosine in the short list
 )
 CONFIDENCE_WEIGHTS: dict[str, float] = {
-    "coverage": 0.315,
-    "phrase_coverage": -0.837,
-    "name_coverage": -0.253,
-    "cosine": 16.229,
-    "score": 3.114,
-    "margin": 2.109,
-    "best_evidence_of_three": 0.793,
-    "best_cosine": 20.070,
+    "coverage": 0.329,
+    "phrase_coverage": -0.699,
+    "name_coverage": -0.008,
+    "cosine": 15.229,
+    "score": 3.050,
+    "margin": 1.733,
+    "best_evidence_of_three": 0.664,
+    "best_cosine": 21.564,
 }
-CONFIDENCE_BIAS = -37.212
+CONFIDENCE_BIAS = -37.399
 
 
 def confidence_features(candidates: Sequence[Candidate], params: SearchParams | None = None) -> np.ndarray:

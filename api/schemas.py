@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from knowledge.compose import ASPECT_TITLES
-from knowledge.records import Procedure
+from knowledge.answer.compose import ASPECT_TITLES
+from knowledge.ingest.records import Procedure
 from knowledge.service import CARD_ORDER, Answer, AnswerService, CandidateView
 
 AspectName = Literal[

@@ -41,8 +41,8 @@ CONVERSATION = [
 
 
 def fixture_service():  # noqa: ANN201 - AnswerService
-    from knowledge.hanoi import load_hanoi_data
-    from knowledge.importer import parse_record, read_raw_records
+    from knowledge.answer.hanoi import load_hanoi_data
+    from knowledge.ingest.importer import parse_record, read_raw_records
     from knowledge.service import AnswerService
     from knowledge.settings import REPOSITORY_ROOT
 

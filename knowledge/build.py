@@ -8,11 +8,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from knowledge.dense import build_vectors
-from knowledge.embedding.factory import document_encoder, query_encoder
 from knowledge.errors import BadRecord, IndexNotBuilt
-from knowledge.importer import ParseReport, content_hash, count, parse_record, read_raw_records
-from knowledge.records import Procedure
+from knowledge.ingest.importer import ParseReport, content_hash, count, parse_record, read_raw_records
+from knowledge.ingest.records import Procedure
+from knowledge.retrieval.dense import build_vectors
+from knowledge.retrieval.embedding.factory import document_encoder, query_encoder
 from knowledge.settings import KnowledgeSettings
 from knowledge.store import FORMAT_VERSION, KnowledgeStore, Manifest, file_sha256, parser_version
 

@@ -125,8 +125,8 @@ def _refresh(args: argparse.Namespace) -> int:
 
 
 def _model(args: argparse.Namespace) -> int:
-    from knowledge.embedding.convert import convert
-    from knowledge.embedding.factory import model_location
+    from knowledge.retrieval.embedding.convert import convert
+    from knowledge.retrieval.embedding.factory import model_location
 
     settings = get_settings()
     if args.force and not settings.embedding_model:
@@ -137,8 +137,8 @@ def _model(args: argparse.Namespace) -> int:
 
 
 def _parse_check(args: argparse.Namespace) -> int:
-    from knowledge.handcheck import compare
-    from knowledge.importer import parse_record, read_raw_records
+    from knowledge.evaluation.handcheck import compare
+    from knowledge.ingest.importer import parse_record, read_raw_records
 
     tests_data = Path(__file__).resolve().parent.parent / "tests" / "data"
     procedures = {
@@ -222,7 +222,7 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from knowledge.evaluation import read_questions, report
+    from knowledge.evaluation.quality import read_questions, report
 
     service = _service()
     started = time.perf_counter()
@@ -236,16 +236,16 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _tune(args: argparse.Namespace) -> int:
-    from knowledge.evaluation import read_questions
-    from knowledge.tuning import tune
+    from knowledge.evaluation.quality import read_questions
+    from knowledge.evaluation.tuning import tune
 
     print(tune(_service().searcher, read_questions(args.file)))
     return 0
 
 
 def _tune_rerank(args: argparse.Namespace) -> int:
-    from knowledge.evaluation import read_questions
-    from knowledge.tuning import tune_rerank
+    from knowledge.evaluation.quality import read_questions
+    from knowledge.evaluation.tuning import tune_rerank
 
     print(tune_rerank(_service().searcher, read_questions(args.file)))
     return 0

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from knowledge.build import build
 from knowledge.errors import IndexNotBuilt, SourceNotFound
-from knowledge.records import Procedure
+from knowledge.ingest.records import Procedure
 from knowledge.settings import KnowledgeSettings
 from knowledge.store import KnowledgeStore
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from knowledge.answer.compose import ASPECT_TITLES, ReplyComposer
+from knowledge.answer.hanoi import HanoiData, cached_hanoi_data
 from knowledge.build import ensure_built
-from knowledge.compose import ASPECT_TITLES, ReplyComposer
-from knowledge.dense import DenseIndex
-from knowledge.embedding.encoder import Encoder
-from knowledge.embedding.factory import query_encoder
 from knowledge.errors import ProcedureNotFound
-from knowledge.hanoi import HanoiData, cached_hanoi_data
-from knowledge.records import Procedure
-from knowledge.search import Decision, Searcher, SearchParams, SearchResult
+from knowledge.ingest.records import Procedure
+from knowledge.retrieval.decide import Decision, uncovered_subject
+from knowledge.retrieval.dense import DenseIndex
+from knowledge.retrieval.embedding.encoder import Encoder
+from knowledge.retrieval.embedding.factory import query_encoder
+from knowledge.retrieval.params import SearchParams
+from knowledge.retrieval.search import Searcher, SearchResult
 from knowledge.settings import KnowledgeSettings, get_settings
 from knowledge.store import KnowledgeStore
 from nlu.aspects import Aspect
@@ -126,7 +128,7 @@ class AnswerService:
                 text = WHICH_PROCEDURE_REPLY.format(aspect=ASPECT_TITLES[query.aspect].lower())
             return Answer(question, "abstain", query.aspect, text, candidates=candidates, reason=result.reason)
         if result.decision == "abstain":
-            subject = self.searcher.uncovered_subject(query, result.best) if result.best else None
+            subject = uncovered_subject(query, result.best) if result.best else None
             text = self.composer.abstain(subject.field if subject else None)
             return Answer(question, "abstain", query.aspect, text, candidates=candidates, reason=result.reason)
         if result.decision == "clarify":

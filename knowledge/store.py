@@ -24,16 +24,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.errors import IndexNotBuilt, SourceNotFound
-from knowledge.records import Procedure
+from knowledge.ingest.records import Procedure
 
 FORMAT_VERSION = 1
 _PARSER_FILES = (
-    "knowledge/records.py",
-    "knowledge/importer.py",
-    "knowledge/parsing/channels.py",
-    "knowledge/parsing/documents.py",
-    "knowledge/parsing/legal.py",
-    "knowledge/parsing/fields.py",
+    "knowledge/ingest/records.py",
+    "knowledge/ingest/importer.py",
+    "knowledge/ingest/parsing/channels.py",
+    "knowledge/ingest/parsing/documents.py",
+    "knowledge/ingest/parsing/legal.py",
+    "knowledge/ingest/parsing/fields.py",
     "nlu/text.py",
 )
 _REPOSITORY_ROOT = Path(__file__).resolve().parent.parent

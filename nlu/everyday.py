@@ -1,6 +1,6 @@
 """Everyday chat wording that procedure texts never use, for restoring diacritics.
 
-The restorer (:mod:`knowledge.diacritics`) learns which accented reading of a folded syllable
+The restorer (:mod:`knowledge.retrieval.diacritics`) learns which accented reading of a folded syllable
 is likely from the procedure records, which are written in administrative language. There
 "toi" is mostly "tối" (tối đa), "muon" "muộn", "bo" "bộ", "cu" "cư" (cư trú) — so "vo chong
 toi muon" came back as "vợ chồng tối muộn". These phrases are how people talk about

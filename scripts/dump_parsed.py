@@ -12,8 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from knowledge.handcheck import parsed_view
-from knowledge.importer import parse_record, read_raw_records
+from knowledge.evaluation.handcheck import parsed_view
+from knowledge.ingest.importer import parse_record, read_raw_records
 from knowledge.settings import get_settings
 
 

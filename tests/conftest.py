@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.hanoi import HanoiData, load_hanoi_data
-from knowledge.importer import ParseReport, parse_record, read_raw_records
-from knowledge.records import Procedure
+from knowledge.answer.hanoi import HanoiData, load_hanoi_data
+from knowledge.ingest.importer import ParseReport, parse_record, read_raw_records
+from knowledge.ingest.records import Procedure
 from knowledge.settings import REPOSITORY_ROOT, KnowledgeSettings
 
 TESTS_DIR = Path(__file__).resolve().parent

@@ -14,11 +14,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from knowledge.answer.guide import VNEID_ACCOUNT_CODE, OnlineGuide
+from knowledge.answer.life_events import LifeEvents, cached_life_events
 from knowledge.dialogue import DialogueState, respond
 from knowledge.errors import ProcedureNotFound
-from knowledge.guide import VNEID_ACCOUNT_CODE, OnlineGuide
-from knowledge.life_events import LifeEvents, cached_life_events
-from knowledge.records import Procedure
+from knowledge.ingest.records import Procedure
 from knowledge.service import Answer, AnswerService
 from nlu.aspects import ASPECTS, cued_aspects
 from nlu.choice import option_number

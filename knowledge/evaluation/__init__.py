@@ -1,0 +1,1 @@
+"""Evaluation: retrieval and decision quality on a labelled set, the tuning commands, the hand-checked records."""

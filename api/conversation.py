@@ -23,11 +23,9 @@ from api.metrics import Metrics
 from api.offline import OfflineSwitch
 from api.rasa_client import RasaClient
 from api.store import ConversationStore
+from knowledge.answer.contract import Answer, answer_from_payload
 from knowledge.dialogue import DialogueState, respond
-from knowledge.errors import ProcedureNotFound
-from knowledge.ingest.records import Procedure
-from knowledge.retrieval.decide import Decision
-from knowledge.service import Answer, AnswerService, CandidateView
+from knowledge.service import AnswerService
 from nlu.aspects import ASPECTS, Aspect
 from nlu.pii import mask_pii
 from nlu.text import normalize
@@ -35,7 +33,6 @@ from nlu.text import normalize
 log = logging.getLogger("api.conversation")
 
 CHANNELS = ("web", "console", "api", "telegram", "zalo")
-DECISIONS: tuple[Decision, ...] = ("answer", "clarify", "abstain")
 
 
 @dataclass(frozen=True)
@@ -98,7 +95,8 @@ class Conversations:
         paused = self.switch.message() if self.switch is not None else ""
         if paused:
             # Staff switched the assistant off: the user gets the message, the question is kept.
-            turn = DialogueTurn(Answer(text, "abstain", "general", paused, reason="offline"), state)
+            paused_answer = Answer(question=text, decision="abstain", aspect="general", text=paused, reason="offline")
+            turn = DialogueTurn(paused_answer, state)
         else:
             with self._stage("rasa"):
                 turn = self._through_rasa(session_key, text, state, procedure_code, aspect)
@@ -148,52 +146,20 @@ class Conversations:
         return self._turn_from_messages(text, messages, state)
 
     def _turn_from_messages(self, question: str, messages: list[dict], state: DialogueState) -> DialogueTurn:
-        """Rebuild the reply (the contract every door uses) from the bot messages and their metadata."""
+        """The reply from the bot messages: their texts joined, the answer the last one carries."""
         texts = [str(message["text"]) for message in messages if message.get("text")]
-        metadata = [
-            message["custom"]["answer"]
-            for message in messages
-            if isinstance(message.get("custom"), dict) and isinstance(message["custom"].get("answer"), dict)
-        ]
-        meta = metadata[-1] if metadata else {}
-        decision = meta.get("decision") if meta.get("decision") in DECISIONS else "answer"
-        aspect = meta.get("aspect") if meta.get("aspect") in ASPECTS else "general"
-        procedure = self._procedure(meta.get("procedure_code"))
-        options = [self._view(code) for code in meta.get("options") or [] if isinstance(code, str)]
-        candidates = [
-            self._view(item[0], item[1])
-            for item in meta.get("candidates") or []
-            if isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
-        ]
-        answer = Answer(
-            question=question,
-            decision=decision,
-            aspect=aspect,
-            text="\n\n".join(texts),
-            procedure=procedure,
-            candidates=[view for view in candidates if view is not None],
-            options=[view for view in options if view is not None],
-            reason=str(meta.get("reason") or "dialogue")[:200],
+        carried = [answer for message in messages if (answer := answer_from_payload(message.get("custom")))]
+        plain = Answer(question=question, decision="answer", aspect="general", text="")
+        answer = (carried[-1] if carried else plain).model_copy(
+            update={"question": question, "text": "\n\n".join(texts)}
         )
+        if not answer.reason:
+            answer = answer.model_copy(update={"reason": "dialogue"})
         new_state = DialogueState(
-            procedure.code if procedure else state.procedure_code, [option.code for option in answer.options]
+            answer.procedure.code if answer.procedure else state.procedure_code,
+            [option.code for option in answer.options],
         )
-        handover = any(item.get("handover") is True for item in metadata)
-        return DialogueTurn(answer, new_state, handover)
-
-    def _procedure(self, code: object) -> Procedure | None:
-        if not isinstance(code, str) or not code:
-            return None
-        try:
-            return self.service.procedure(code)
-        except ProcedureNotFound:
-            return None
-
-    def _view(self, code: str, score: object = 0.0) -> CandidateView | None:
-        procedure = self._procedure(code)
-        if procedure is None:
-            return None
-        return CandidateView(procedure.code, procedure.name, float(score) if isinstance(score, int | float) else 0.0)
+        return DialogueTurn(answer, new_state, handover=any(item.handover for item in carried))
 
 
 def rasa_message(text: str, procedure_code: str | None = None, aspect: Aspect | None = None) -> str:

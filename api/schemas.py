@@ -7,8 +7,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from knowledge.answer.compose import ASPECT_TITLES
+from knowledge.answer.contract import Answer, CandidateView
 from knowledge.ingest.records import Procedure
-from knowledge.service import CARD_ORDER, Answer, AnswerService, CandidateView
+from knowledge.service import CARD_ORDER, AnswerService
 
 AspectName = Literal[
     "general", "documents", "fee", "time", "where", "online", "steps", "eligibility", "result", "legal_basis"
@@ -136,7 +137,8 @@ def card_of(service: AnswerService, procedure: Procedure) -> ProcedureCard:
 
 
 def ask_response(service: AnswerService, answer_id: str, session_id: str, answer: Answer) -> AskResponse:
-    procedure = answer.procedure
+    # the card is the hotline's view of the whole record, rendered from it at the edge
+    procedure = service.procedure(answer.procedure.code) if answer.procedure else None
     return AskResponse(
         answer_id=answer_id,
         session_id=session_id,

@@ -201,8 +201,8 @@ def _ask(args: argparse.Namespace) -> int:
             "text": answer.text,
             "code": answer.procedure.code if answer.procedure else None,
             "url": answer.citation_url,
-            "candidates": [c.__dict__ for c in answer.candidates[:5]],
-            "options": [c.__dict__ for c in answer.options],
+            "candidates": [c.model_dump() for c in answer.candidates[:5]],
+            "options": [c.model_dump() for c in answer.options],
         }
         print(json.dumps(payload, ensure_ascii=False, indent=1))
     else:

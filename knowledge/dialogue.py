@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from knowledge.answer.contract import Answer
 from knowledge.errors import ProcedureNotFound
-from knowledge.service import Answer, AnswerService
+from knowledge.service import AnswerService
 from nlu.aspects import ASPECTS, Aspect, cued_aspects
 from nlu.text import normalize
 
@@ -70,5 +71,6 @@ def _about(service: AnswerService, state: DialogueState, code: str, aspect: Aspe
         answer = service.answer_about(code, aspect)
     except ProcedureNotFound:
         text = UNKNOWN_CODE_REPLY.format(code=code[:40])
-        return Answer(code, "abstain", aspect, text, reason="unknown_code"), replace(state, options=[])
+        answer = Answer(question=code, decision="abstain", aspect=aspect, text=text, reason="unknown_code")
+        return answer, replace(state, options=[])
     return answer, DialogueState(code, [])

@@ -7,14 +7,13 @@ the Vietnamese reply with its citation. ``answer_about`` answers an aspect of a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from knowledge.answer.compose import ASPECT_TITLES, ReplyComposer
+from knowledge.answer.contract import Answer, CandidateView, ProcedureRef
 from knowledge.answer.hanoi import HanoiData, cached_hanoi_data
 from knowledge.build import ensure_built
 from knowledge.errors import ProcedureNotFound
 from knowledge.ingest.records import Procedure
-from knowledge.retrieval.decide import Decision, uncovered_subject
+from knowledge.retrieval.decide import uncovered_subject
 from knowledge.retrieval.dense import DenseIndex
 from knowledge.retrieval.embedding.encoder import Encoder
 from knowledge.retrieval.embedding.factory import query_encoder
@@ -37,31 +36,6 @@ WHICH_PROCEDURE_REPLY = (
     "Bạn muốn hỏi {aspect} của thủ tục nào? Hãy gõ tên thủ tục, ví dụ: “lệ phí cấp lại căn cước”, "
     "“đăng ký khai sinh nộp ở đâu”."
 )
-
-
-@dataclass(frozen=True)
-class CandidateView:
-    code: str
-    name: str
-    score: float
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What every channel shows: the reply and the structure behind it."""
-
-    question: str
-    decision: Decision
-    aspect: Aspect
-    text: str
-    procedure: Procedure | None = None
-    candidates: list[CandidateView] = field(default_factory=list)
-    options: list[CandidateView] = field(default_factory=list)
-    reason: str = ""
-
-    @property
-    def citation_url(self) -> str | None:
-        return self.procedure.url if self.procedure else None
 
 
 class AnswerService:
@@ -120,32 +94,65 @@ class AnswerService:
     def ask(self, question: str) -> Answer:
         result = self.search(question)
         query = result.query
-        candidates = [CandidateView(c.code, c.name, round(c.score, 4)) for c in result.candidates]
+        candidates = [CandidateView.of(c.procedure, round(c.score, 4)) for c in result.candidates]
         if query.is_empty:
             # "lệ phí bao nhiêu?" with no procedure named: ask which one rather than show examples.
             text = EMPTY_QUESTION_REPLY
             if query.aspect != "general":
                 text = WHICH_PROCEDURE_REPLY.format(aspect=ASPECT_TITLES[query.aspect].lower())
-            return Answer(question, "abstain", query.aspect, text, candidates=candidates, reason=result.reason)
+            return Answer(
+                question=question,
+                decision="abstain",
+                aspect=query.aspect,
+                text=text,
+                candidates=candidates,
+                reason=result.reason,
+            )
         if result.decision == "abstain":
             subject = uncovered_subject(query, result.best) if result.best else None
             text = self.composer.abstain(subject.field if subject else None)
-            return Answer(question, "abstain", query.aspect, text, candidates=candidates, reason=result.reason)
+            return Answer(
+                question=question,
+                decision="abstain",
+                aspect=query.aspect,
+                text=text,
+                candidates=candidates,
+                reason=result.reason,
+            )
         if result.decision == "clarify":
-            options = [CandidateView(c.code, c.name, round(c.score, 4)) for c in result.options]
+            options = [CandidateView.of(c.procedure, round(c.score, 4)) for c in result.options]
             text = self.composer.clarify([c.procedure for c in result.options])
             return Answer(
-                question, "clarify", query.aspect, text, candidates=candidates, options=options, reason=result.reason
+                question=question,
+                decision="clarify",
+                aspect=query.aspect,
+                text=text,
+                candidates=candidates,
+                options=options,
+                reason=result.reason,
             )
         best = result.best.procedure
         text = self.composer.answer(best, query.aspect)
-        return Answer(question, "answer", query.aspect, text, procedure=best, candidates=candidates)
+        return Answer(
+            question=question,
+            decision="answer",
+            aspect=query.aspect,
+            text=text,
+            procedure=ProcedureRef.of(best),
+            candidates=candidates,
+        )
 
     def answer_about(self, code: str, aspect: Aspect) -> Answer:
         """The reply about ``aspect`` of the procedure ``code`` (after a choice or a follow-up)."""
         procedure = self.procedure(code)
         text = self.composer.answer(procedure, aspect)
-        return Answer(f"{code} {aspect}", "answer", aspect, text, procedure=procedure)
+        return Answer(
+            question=f"{code} {aspect}",
+            decision="answer",
+            aspect=aspect,
+            text=text,
+            procedure=ProcedureRef.of(procedure),
+        )
 
     def procedure(self, code: str) -> Procedure:
         try:

@@ -14,8 +14,9 @@ from sqlalchemy import update
 
 from api.settings import ApiSettings
 from api.store import ConversationStore, interactions
+from knowledge.answer.contract import Answer, ProcedureRef
 from knowledge.dialogue import DialogueState
-from knowledge.service import Answer, AnswerService
+from knowledge.service import AnswerService
 
 FIRST_DAY = date(2025, 3, 3)
 LAST_DAY = date(2025, 3, 5)
@@ -89,7 +90,13 @@ def seed(store: ConversationStore, service: AnswerService, turns: list[Turn] = S
     ids: dict[Turn, str] = {}
     for turn in turns:
         procedure = service.procedure(turn.code) if turn.code else None
-        answer = Answer(turn.question, turn.decision, "general", f"Trả lời cho: {turn.question}", procedure=procedure)
+        answer = Answer(
+            question=turn.question,
+            decision=turn.decision,
+            aspect="general",
+            text=f"Trả lời cho: {turn.question}",
+            procedure=ProcedureRef.of(procedure) if procedure else None,
+        )
         answer_id = store.record_turn(turn.session, turn.channel, turn.question, answer, DialogueState())
         with store.engine.begin() as connection:
             connection.execute(update(interactions).where(interactions.c.id == answer_id).values(created_at=turn.at))

@@ -14,13 +14,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from knowledge.answer.contract import Answer, CandidateView, ProcedureRef, answer_payload
 from knowledge.answer.guide import VNEID_ACCOUNT_CODE, OnlineGuide
 from knowledge.answer.life_events import LifeEvents, cached_life_events
 from knowledge.dialogue import DialogueState, respond
 from knowledge.errors import ProcedureNotFound
 from knowledge.ingest.records import Procedure
-from knowledge.service import Answer, AnswerService
-from nlu.aspects import ASPECTS, cued_aspects
+from knowledge.service import AnswerService
+from nlu.aspects import ASPECTS, Aspect, cued_aspects
 from nlu.choice import option_number
 from nlu.text import folded_syllables, normalize
 
@@ -46,25 +47,19 @@ _GUIDE_TEXT = (
 GUIDE_WORDS = frozenset(folded_syllables(_GUIDE_TEXT))
 
 
-def answer_payload(answer: Answer, **extra: Any) -> dict[str, Any]:
-    """The metadata converse needs to rebuild the reply: the ``custom`` part of a bot message."""
-    body = {
-        "decision": answer.decision,
-        "aspect": answer.aspect,
-        "procedure_code": answer.procedure.code if answer.procedure else None,
-        "options": [option.code for option in answer.options],
-        "candidates": [[candidate.code, candidate.score] for candidate in answer.candidates[:5]],
-        "reason": answer.reason,
-    }
-    body.update(extra)
-    return {"answer": body}
+def info_payload(
+    reason: str, procedure: Procedure | None = None, aspect: Aspect = "general", handover: bool = False
+) -> dict[str, Any]:
+    """The payload of a reply that is not a retrieval answer (guide steps, help, handover)."""
+    reference = ProcedureRef.of(procedure) if procedure else None
+    answer = Answer(decision="answer", aspect=aspect, text="", procedure=reference, reason=reason, handover=handover)
+    return answer_payload(answer)
 
 
-def info_payload(reason: str, procedure: Procedure | None = None, aspect: str = "general", **extra: Any) -> dict:
-    """Metadata of a reply that is not a retrieval answer (guide steps, help, handover)."""
-    body = {"decision": "answer", "aspect": aspect, "procedure_code": procedure.code if procedure else None}
-    body.update({"options": [], "candidates": [], "reason": reason, **extra})
-    return {"answer": body}
+def choice_payload(options: list[Procedure], reason: str) -> dict[str, Any]:
+    """The payload of a numbered choice among ``options`` offered outside retrieval."""
+    views = [CandidateView.of(procedure) for procedure in options]
+    return answer_payload(Answer(decision="clarify", aspect="general", text="", options=views, reason=reason))
 
 
 def choice_buttons(options: list[tuple[str, str]]) -> list[dict[str, str]]:
@@ -99,7 +94,10 @@ class ServiceAction(Action):
         return self.action_name
 
     def current_procedure(self, tracker: Tracker) -> Procedure | None:
-        code = tracker.get_slot("procedure_code")
+        return self.record(tracker.get_slot("procedure_code"))
+
+    def record(self, code: str | None) -> Procedure | None:
+        """The full record behind a code (the guide reads its channels and documents)."""
         if not code:
             return None
         try:
@@ -111,7 +109,9 @@ class ServiceAction(Action):
         """Send ``answer`` (with buttons for options, and the guide offer) and set the slots."""
         text = answer.text
         offered = (
-            answer.decision == "answer" and answer.procedure is not None and self.guide.can_guide(answer.procedure)
+            answer.decision == "answer"
+            and (record := self.record(answer.procedure.code if answer.procedure else None)) is not None
+            and self.guide.can_guide(record)
         )
         if offered and "mình có thể hướng dẫn" not in text:  # the online section offers it already
             if len(text) + len(OFFER_LINE) + 1 <= MAX_REPLY_CHARS:
@@ -180,28 +180,27 @@ class ActionChooseOption(ServiceAction):
         return self.reply(dispatcher, answer, state)
 
     def _ask_again(self, dispatcher: CollectingDispatcher, state: DialogueState) -> list[EventType]:
-        options = [(code, self._name(code)) for code in state.options]
+        options = [self._known(code) for code in state.options]
         dispatcher.utter_message(
             text=CHOOSE_IN_RANGE.format(count=len(options)),
-            buttons=choice_buttons(options),
-            json_message={
-                "answer": {
-                    "decision": "clarify",
-                    "aspect": "general",
-                    "procedure_code": None,
-                    "options": list(state.options),
-                    "candidates": [],
-                    "reason": "choice_out_of_range",
-                }
-            },
+            buttons=choice_buttons([(option.code, option.name) for option in options]),
+            json_message=answer_payload(
+                Answer(
+                    decision="clarify",
+                    aspect="general",
+                    text="",
+                    options=options,
+                    reason="choice_out_of_range",
+                )
+            ),
         )
         return []
 
-    def _name(self, code: str) -> str:
+    def _known(self, code: str) -> CandidateView:
         try:
-            return self.service.procedure(code).name
+            return CandidateView.of(self.service.procedure(code))
         except ProcedureNotFound:
-            return code
+            return CandidateView(code=code, name=code)
 
 
 class ActionLifeEvent(ServiceAction):
@@ -228,16 +227,7 @@ class ActionLifeEvent(ServiceAction):
         dispatcher.utter_message(
             text="\n".join(lines),
             buttons=choice_buttons([(p.code, p.name) for p in procedures]),
-            json_message={
-                "answer": {
-                    "decision": "clarify",
-                    "aspect": "general",
-                    "procedure_code": None,
-                    "options": codes,
-                    "candidates": [],
-                    "reason": f"life_event:{event.key}",
-                }
-            },
+            json_message=choice_payload(procedures, f"life_event:{event.key}"),
         )
         return [SlotSet("candidate_codes", codes), SlotSet("guide_offered", False)]
 
@@ -255,7 +245,7 @@ class ActionStartGuide(ServiceAction):
         if names_procedure:
             answer = self.service.ask(text)
             if answer.decision == "answer":
-                procedure = answer.procedure
+                procedure = self.record(answer.procedure.code if answer.procedure else None)
             elif answer.decision == "clarify":
                 state = DialogueState(None, [option.code for option in answer.options])
                 return [*self.reply(dispatcher, answer, state), SlotSet("guide_ready", False)]

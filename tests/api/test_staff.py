@@ -23,8 +23,8 @@ from api import analytics
 from api.analytics import GapQuestion, Period, StaffReport, cluster, group_questions
 from api.routes import staff
 from api.store import ConversationStore
+from knowledge.answer.contract import Answer
 from knowledge.dialogue import DialogueState
-from knowledge.service import Answer
 from tests.conftest import make_api_settings
 from tests.staff_seed import (
     BIRTH,
@@ -207,7 +207,13 @@ def test_csv_exports_open_in_excel_with_vietnamese_text(staff_client: TestClient
 def test_csv_cells_that_look_like_formulas_stay_text(tmp_path: Path, fixture_service) -> None:
     store = ConversationStore(f"sqlite:///{tmp_path / 'store.sqlite3'}")
     for typed in ('=HYPERLINK("http://x","bấm")', "+84 lệ phí", "@SUM(A1)", "-1 khai sinh"):
-        store.record_turn("web:x", "web", typed, Answer(typed, "abstain", "general", "Xin lỗi"), DialogueState())
+        store.record_turn(
+            "web:x",
+            "web",
+            typed,
+            Answer(question=typed, decision="abstain", aspect="general", text="Xin lỗi"),
+            DialogueState(),
+        )
     settings = make_api_settings(tmp_path, staff_token=TOKEN)
     with TestClient(staff_app(settings, fixture_service, store)) as client:
         response = client.get("/staff/api/export.csv", params={"kind": "questions"}, headers=STAFF)
@@ -393,7 +399,7 @@ def test_the_real_e5_encoder_groups_citizens_paraphrases(service, tmp_path: Path
         "làm sao để đổi bằng lái xe quốc tế",
     ]
     for number, typed in enumerate(asked):
-        answer = Answer(typed, "abstain", "general", "Xin lỗi")
+        answer = Answer(question=typed, decision="abstain", aspect="general", text="Xin lỗi")
         store.record_turn(f"web:e5-{number}", "web", typed, answer, DialogueState())
     report = StaffReport(store, service)
     assert report.threshold == analytics.DENSE_THRESHOLD and "e5" in report.encoder.model_id

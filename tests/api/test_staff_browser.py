@@ -19,12 +19,12 @@ from sqlalchemy import update
 
 from api.routes import staff
 from api.store import ConversationStore, interactions
+from knowledge.answer.contract import Answer
 from knowledge.dialogue import DialogueState
-from knowledge.service import Answer
+from tests.api.test_browser import page_problems, screenshot
 from tests.browser import LiveServer, chromium, require_chromium
 from tests.conftest import make_api_settings
 from tests.staff_seed import BIRTH, FIREWORKS, FIREWORKS_AGAIN, PETS, RESIDENCE, seed, staff_app
-from tests.api.test_browser import page_problems, screenshot
 
 TOKEN = "staff-secret"
 WAIT_SECONDS = 15
@@ -86,7 +86,11 @@ def live(browser: Chrome, fixture_service, tmp_path_factory) -> Iterator[LiveSer
     seed(store, fixture_service)
     # A question carrying markup, alone on its own day: the page must show it as text.
     answer_id = store.record_turn(
-        "web:markup", "web", MARKUP, Answer(MARKUP, "abstain", "general", "…"), DialogueState()
+        "web:markup",
+        "web",
+        MARKUP,
+        Answer(question=MARKUP, decision="abstain", aspect="general", text="…"),
+        DialogueState(),
     )
     with store.engine.begin() as connection:
         moment = datetime.fromisoformat(f"{MARKUP_DAY}T09:00:00").replace(tzinfo=UTC)

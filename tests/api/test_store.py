@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from api.store import ConversationStore, UnknownAnswer
+from knowledge.answer.contract import Answer, CandidateView
 from knowledge.dialogue import DialogueState
-from knowledge.service import Answer, CandidateView
 
 POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +39,13 @@ def database_url(request, tmp_path: Path) -> str:
 
 
 def an_answer(decision: str = "abstain", text_: str = "Xin lỗi…") -> Answer:
-    return Answer("q", decision, "general", text_, candidates=[CandidateView("1.001193", "Khai sinh", 0.5)])
+    return Answer(
+        question="q",
+        decision=decision,
+        aspect="general",
+        text=text_,
+        candidates=[CandidateView(code="1.001193", name="Khai sinh", score=0.5)],
+    )
 
 
 def test_turns_and_state_survive_a_new_store(database_url: str) -> None:
@@ -97,9 +103,10 @@ def test_an_acknowledged_turn_survives_a_crash(tmp_path: Path) -> None:
         "import os, sys\n"
         "from api.store import ConversationStore\n"
         "from knowledge.dialogue import DialogueState\n"
-        "from knowledge.service import Answer\n"
+        "from knowledge.answer.contract import Answer\n"
         f"store = ConversationStore({url!r})\n"
-        "answer_id = store.record_turn('web:x', 'web', 'q', Answer('q', 'abstain', 'general', 't'), DialogueState())\n"
+        "answer = Answer(question='q', decision='abstain', aspect='general', text='t')\n"
+        "answer_id = store.record_turn('web:x', 'web', 'q', answer, DialogueState())\n"
         "print(answer_id, flush=True)\n"
         "os._exit(9)\n"
     )

@@ -27,14 +27,19 @@ from bot.actions.actions import (
     ActionLifeEvent,
     ActionStartGuide,
     ActionStuckHelp,
-    answer_payload,
     make_actions,
 )
+from knowledge.answer.contract import Answer, CandidateView, ProcedureRef, answer_payload
 from knowledge.answer.guide import OnlineGuide
+from knowledge.ingest.importer import parse_record, read_raw_records
 from knowledge.service import WHICH_PROCEDURE_REPLY
+from tests.conftest import FIXTURE_RECORDS
 
 DOMAIN: dict[str, Any] = {}
 GUIDE_BUTTONS = [{"title": "Tiếp", "payload": "/affirm"}, {"title": "Bị kẹt", "payload": "/stuck"}]
+
+
+FIXTURE_PROCEDURES = {p.code: p for p in map(parse_record, read_raw_records(FIXTURE_RECORDS))}
 
 
 def make_tracker(
@@ -87,9 +92,17 @@ def message(text: str, custom: dict, buttons: list[dict] | None = None) -> dict:
     }
 
 
-def info(reason: str, code: str | None = None, aspect: str = "general", **extra: Any) -> dict:
-    body = {"decision": "answer", "aspect": aspect, "procedure_code": code, "options": [], "candidates": []}
-    return {"answer": {**body, "reason": reason, **extra}}
+def info(reason: str, code: str | None = None, aspect: str = "general", handover: bool = False) -> dict:
+    """The payload expected of a reply that is not a retrieval answer."""
+    procedure = ProcedureRef.of(FIXTURE_PROCEDURES[code]) if code else None
+    answer = Answer(decision="answer", aspect=aspect, text="", procedure=procedure, reason=reason, handover=handover)
+    return answer_payload(answer)
+
+
+def choice(reason: str) -> dict:
+    """The payload expected of a choice between the birth-registration records of the fixture corpus."""
+    options = [CandidateView.of(FIXTURE_PROCEDURES[code]) for code in ("2.000986", "1.001193")]
+    return answer_payload(Answer(decision="clarify", aspect="general", text="", options=options, reason=reason))
 
 
 def answer_slots(code: str | None, aspect: str, offered: bool, options: list[str] | None = None) -> list[dict]:
@@ -122,7 +135,7 @@ def test_an_unanswerable_question_abstains_with_hotline_and_portal(fixture_servi
     events, messages = run(ActionAnswerProcedure(fixture_service), make_tracker("xin giấy phép nuôi chim cảnh"))
     assert events == answer_slots(None, "general", False)
     [sent] = messages
-    assert sent["custom"]["answer"]["decision"] == "abstain" and sent["custom"]["answer"]["procedure_code"] is None
+    assert sent["custom"]["answer"]["decision"] == "abstain" and sent["custom"]["answer"]["procedure"] is None
     assert "1900 1009" in sent["text"] and "https://dichvucong.gov.vn" in sent["text"]
     assert OFFER_LINE not in sent["text"]
 
@@ -177,7 +190,7 @@ def test_a_button_picks_its_code_and_aspect(fixture_service) -> None:
     tracker = make_tracker("/choose_option", "choose_option", {"candidate_codes": ["2.000986"]}, entities)
     events, messages = run(ActionChooseOption(fixture_service), tracker)
     assert events == answer_slots("1.004194", "fee", True)
-    assert messages[0]["custom"]["answer"]["procedure_code"] == "1.004194"
+    assert messages[0]["custom"]["answer"]["procedure"]["code"] == "1.004194"
 
 
 def test_a_number_out_of_range_asks_again_with_the_same_options(fixture_service) -> None:
@@ -188,16 +201,7 @@ def test_a_number_out_of_range_asks_again_with_the_same_options(fixture_service)
     assert messages == [
         message(
             "Bạn hãy chọn một số từ 1 đến 2 trong danh sách trên.",
-            {
-                "answer": {
-                    "decision": "clarify",
-                    "aspect": "general",
-                    "procedure_code": None,
-                    "options": ["2.000986", "1.001193"],
-                    "candidates": [],
-                    "reason": "choice_out_of_range",
-                }
-            },
+            choice("choice_out_of_range"),
             [
                 {"title": f"1. {names['2.000986'][:60]}", "payload": '/choose_option{"chosen_code": "2.000986"}'},
                 {"title": f"2. {names['1.001193'][:60]}", "payload": '/choose_option{"chosen_code": "1.001193"}'},
@@ -221,16 +225,7 @@ def test_a_life_event_offers_the_procedures_done_together(fixture_service) -> No
     assert messages == [
         message(
             text,
-            {
-                "answer": {
-                    "decision": "clarify",
-                    "aspect": "general",
-                    "procedure_code": None,
-                    "options": ["2.000986", "1.001193"],
-                    "candidates": [],
-                    "reason": "life_event:birth",
-                }
-            },
+            choice("life_event:birth"),
             [
                 {"title": f"1. {first.name[:60]}", "payload": '/choose_option{"chosen_code": "2.000986"}'},
                 {"title": f"2. {second.name[:60]}", "payload": '/choose_option{"chosen_code": "1.001193"}'},

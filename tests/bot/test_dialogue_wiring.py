@@ -12,7 +12,7 @@ from sqlalchemy import select
 from api.conversation import Conversations, rasa_message
 from api.rasa_client import RasaClient
 from api.store import ConversationStore, sessions
-from bot.actions.actions import answer_payload
+from knowledge.answer.contract import Answer, CandidateView, ProcedureRef, answer_payload
 from knowledge.dialogue import DialogueState, respond
 from tests.conftest import make_api_settings
 
@@ -78,16 +78,10 @@ def test_an_answer_through_rasa_keeps_the_reply_contract(fixture_service, store)
 
 
 def test_a_clarification_through_rasa_gives_the_options_with_names(fixture_service, store) -> None:
-    custom = {
-        "answer": {
-            "decision": "clarify",
-            "aspect": "general",
-            "procedure_code": None,
-            "options": ["2.000986", "1.001193"],
-            "candidates": [],
-            "reason": "life_event:birth",
-        }
-    }
+    options = [CandidateView.of(fixture_service.procedure(code)) for code in ("2.000986", "1.001193")]
+    custom = answer_payload(
+        Answer(decision="clarify", aspect="general", text="", options=options, reason="life_event:birth")
+    )
     rasa = FakeRasa(
         bot_messages("telegram:42", "Sinh con: ...\n1. ...\n2. ...", custom, [{"title": "1", "payload": "/x"}])
     )
@@ -99,10 +93,11 @@ def test_a_clarification_through_rasa_gives_the_options_with_names(fixture_servi
 
 
 def test_several_bot_messages_are_joined_and_the_last_metadata_counts(fixture_service, store) -> None:
-    help_meta = {"answer": {"decision": "answer", "aspect": "general", "procedure_code": None, "reason": "stuck_help"}}
-    step_meta = {
-        "answer": {"decision": "answer", "aspect": "online", "procedure_code": "1.001193", "reason": "ask_guide_login"}
-    }
+    help_meta = answer_payload(Answer(decision="answer", aspect="general", text="", reason="stuck_help"))
+    step = ProcedureRef.of(fixture_service.procedure("1.001193"))
+    step_meta = answer_payload(
+        Answer(decision="answer", aspect="online", text="", procedure=step, reason="ask_guide_login")
+    )
     rasa = FakeRasa(bot_messages("web:u", "Nếu bạn bị vướng", help_meta) + bot_messages("web:u", "Bước 1", step_meta))
     reply = Conversations(fixture_service, store, rasa=rasa.client()).converse("web", "u", "tôi bị kẹt")
     assert reply.text == "Nếu bạn bị vướng\n\nBước 1"
@@ -122,7 +117,7 @@ def test_a_response_without_metadata_is_a_plain_answer_and_keeps_the_procedure(f
 
 
 def test_handover_flags_the_conversation_for_staff(fixture_service, store) -> None:
-    meta = {"answer": {"decision": "answer", "aspect": "general", "procedure_code": None, "handover": True}}
+    meta = answer_payload(Answer(decision="answer", aspect="general", text="", reason="handover", handover=True))
     rasa = FakeRasa(bot_messages("zalo:9", "Mình đã ghi nhận", meta))
     Conversations(fixture_service, store, rasa=rasa.client()).converse("zalo", "9", "gặp tổng đài viên")
     assert handover_flag(store, "zalo:9") is True
@@ -243,7 +238,7 @@ def test_the_action_webhook_runs_an_action_with_the_app_s_service(client) -> Non
     slots = {event["name"]: event["value"] for event in body["events"]}
     assert slots["procedure_code"] == "1.004194" and slots["guide_offered"] is True
     [sent] = body["responses"]
-    assert "1.004194" in sent["text"] and sent["custom"]["answer"]["procedure_code"] == "1.004194"
+    assert "1.004194" in sent["text"] and sent["custom"]["answer"]["procedure"]["code"] == "1.004194"
 
 
 def test_the_action_webhook_refuses_unknown_actions_and_bad_bodies(client) -> None:

@@ -6,14 +6,13 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from knowledge.answer.compose import ASPECT_TITLES
+from knowledge.answer.aspects import ASPECT_REGISTRY
 from knowledge.answer.contract import Answer, CandidateView
 from knowledge.ingest.records import Procedure
-from knowledge.service import CARD_ORDER, AnswerService
+from knowledge.service import AnswerService
+from nlu.aspects import Aspect
 
-AspectName = Literal[
-    "general", "documents", "fee", "time", "where", "online", "steps", "eligibility", "result", "legal_basis"
-]
+AspectName = Aspect  # declared once, in nlu.aspects; titles and order in knowledge.answer.aspects
 Decision = Literal["answer", "clarify", "abstain"]
 SESSION_PATTERN = r"^[A-Za-z0-9_.:\-]{1,100}$"
 CODE_PATTERN = r"^[0-9A-Za-z.\-_]{1,40}$"
@@ -63,6 +62,17 @@ class ProcedureCard(BaseModel):
     citation: Citation
 
 
+class AspectButton(BaseModel):
+    aspect: AspectName
+    label: str
+
+
+class AspectInfo(BaseModel):
+    aspect: AspectName
+    title: str = Field(description="The section's title on the card and in replies.")
+    button: str | None = Field(description="The label of its follow-up button after an answer; null when not offered.")
+
+
 class AskResponse(BaseModel):
     answer_id: str
     session_id: str
@@ -73,6 +83,9 @@ class AskResponse(BaseModel):
     options: list[Candidate] = Field(description="Procedures to choose from (clarify): the numbered ones in the reply.")
     candidates: list[Candidate] = Field(description="The retrieval ranking behind the decision.")
     citation: Citation | None
+    follow_ups: list[AspectButton] = Field(
+        description="After an answer about a procedure: the aspects to ask next, as buttons (label, aspect)."
+    )
 
 
 class SearchResponse(BaseModel):
@@ -102,9 +115,6 @@ class ErrorBody(BaseModel):
     detail: str
 
 
-CARD_ASPECTS: tuple[AspectName, ...] = CARD_ORDER  # the hotline card: overview first, then what callers ask most
-
-
 def citation_of(service: AnswerService, procedure: Procedure) -> Citation:
     source = service.hanoi.national_source
     return Citation(
@@ -119,8 +129,8 @@ def card_of(service: AnswerService, procedure: Procedure) -> ProcedureCard:
     composer = service.composer
     level, level_source = service.hanoi.online_level(procedure)
     sections = [
-        CardSection(aspect=aspect, title=ASPECT_TITLES[aspect], lines=composer.section(procedure, aspect))
-        for aspect in CARD_ASPECTS
+        CardSection(aspect=spec.id, title=spec.title, lines=composer.section(procedure, spec.id))
+        for spec in ASPECT_REGISTRY
     ]
     return ProcedureCard(
         code=procedure.code,
@@ -149,4 +159,13 @@ def ask_response(service: AnswerService, answer_id: str, session_id: str, answer
         options=[Candidate.of(option) for option in answer.options],
         candidates=[Candidate.of(candidate) for candidate in answer.candidates[:5]],
         citation=citation_of(service, procedure) if procedure else None,
+        follow_ups=follow_up_buttons() if answer.decision == "answer" and procedure else [],
     )
+
+
+def follow_up_buttons() -> list[AspectButton]:
+    return [AspectButton(aspect=spec.id, label=spec.button) for spec in ASPECT_REGISTRY.buttons if spec.button]
+
+
+def aspect_infos() -> list[AspectInfo]:
+    return [AspectInfo(aspect=spec.id, title=spec.title, button=spec.button) for spec in ASPECT_REGISTRY]

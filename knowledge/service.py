@@ -7,7 +7,8 @@ the Vietnamese reply with its citation. ``answer_about`` answers an aspect of a 
 
 from __future__ import annotations
 
-from knowledge.answer.compose import ASPECT_TITLES, ReplyComposer
+from knowledge.answer.aspects import ASPECT_REGISTRY
+from knowledge.answer.compose import ReplyComposer
 from knowledge.answer.contract import Answer, CandidateView, ProcedureRef
 from knowledge.answer.hanoi import HanoiData, cached_hanoi_data
 from knowledge.build import ensure_built
@@ -22,9 +23,6 @@ from knowledge.retrieval.search import Searcher, SearchResult
 from knowledge.settings import KnowledgeSettings, get_settings
 from knowledge.store import KnowledgeStore
 from nlu.aspects import Aspect
-
-# The hotline card: overview first, then what callers ask most.
-CARD_ORDER = ("general", "documents", "fee", "time", "where", "online", "steps", "eligibility", "result", "legal_basis")
 
 EMPTY_QUESTION_REPLY = (
     "Bạn hãy gõ câu hỏi về thủ tục hành chính, ví dụ: “làm căn cước ở đâu”, "
@@ -99,7 +97,7 @@ class AnswerService:
             # "lệ phí bao nhiêu?" with no procedure named: ask which one rather than show examples.
             text = EMPTY_QUESTION_REPLY
             if query.aspect != "general":
-                text = WHICH_PROCEDURE_REPLY.format(aspect=ASPECT_TITLES[query.aspect].lower())
+                text = WHICH_PROCEDURE_REPLY.format(aspect=ASPECT_REGISTRY[query.aspect].title.lower())
             return Answer(
                 question=question,
                 decision="abstain",
@@ -164,8 +162,8 @@ class AnswerService:
         """The full procedure card: every aspect, for `show` and the hotline console."""
         procedure = self.procedure(code)
         parts = [f"{procedure.name} (mã {procedure.code})"]
-        for aspect in CARD_ORDER:
-            parts.append(f"\n== {ASPECT_TITLES[aspect]} ==")
-            parts.extend(self.composer.section(procedure, aspect))
+        for spec in ASPECT_REGISTRY:
+            parts.append(f"\n== {spec.title} ==")
+            parts.extend(self.composer.section(procedure, spec.id))
         parts.append("\n" + self.composer.citation(procedure))
         return "\n".join(parts)

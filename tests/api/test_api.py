@@ -28,6 +28,7 @@ def test_ask_answers_with_code_card_and_citation(client) -> None:
     sections = {section["aspect"]: section for section in body["procedure"]["sections"]}
     assert any("Giấy chứng sinh" in line for line in sections["documents"]["lines"])
     assert "1.001193" in body["procedure"]["short_answer"]
+    assert [(b["aspect"], b["label"]) for b in body["follow_ups"]][:2] == [("documents", "Hồ sơ"), ("fee", "Lệ phí")]
 
 
 def test_question_without_diacritics_finds_the_same_procedure(client) -> None:
@@ -59,8 +60,15 @@ def test_unknown_code_button_gets_a_reply_not_an_error(client) -> None:
 
 def test_out_of_scope_question_is_refused_with_the_hotline(client) -> None:
     body = ask(client, "giá vàng hôm nay bao nhiêu").json()
-    assert body["decision"] == "abstain" and body["procedure"] is None
+    assert body["decision"] == "abstain" and body["procedure"] is None and body["follow_ups"] == []
     assert "1900 1009" in body["reply"]
+
+
+def test_the_aspects_one_can_ask_about_are_listed_in_card_order(client) -> None:
+    aspects = client.get("/v1/aspects").json()
+    assert aspects[0] == {"aspect": "general", "title": "Tóm tắt", "button": None}
+    assert {"aspect": "fee", "title": "Phí, lệ phí", "button": "Lệ phí"} in aspects
+    assert len(aspects) == 10
 
 
 def test_every_turn_is_stored_with_personal_numbers_masked(client) -> None:

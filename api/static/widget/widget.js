@@ -29,13 +29,6 @@
     "Làm căn cước ở đâu?",
     "Xin lý lịch tư pháp online được không?",
   ];
-  var ASPECT_BUTTONS = [
-    ["documents", "Hồ sơ"],
-    ["fee", "Lệ phí"],
-    ["time", "Thời hạn"],
-    ["where", "Nơi nộp"],
-    ["online", "Hướng dẫn nộp trực tuyến"],
-  ];
   var MESSAGES = {
     network: "Không kết nối được tới trợ lý. Bạn kiểm tra mạng rồi thử lại nhé.",
     timeout: "Trợ lý trả lời quá lâu. Bạn thử lại sau ít phút nhé.",
@@ -331,12 +324,13 @@
           )
         );
       } else if (reply.decision === "answer" && procedure) {
+        // The follow-up aspects come from the API (its aspect registry), not from this file.
         item.appendChild(
           actionGroup(
             "Hỏi thêm về thủ tục này",
-            ASPECT_BUTTONS.map(function (pair) {
-              return button(pair[1], "tthc-w-chip tthc-w-aspect", function () {
-                ask({ procedure_code: procedure.code, aspect: pair[0] }, pair[1] + " — " + procedure.name);
+            (reply.follow_ups || []).map(function (follow) {
+              return button(follow.label, "tthc-w-chip tthc-w-aspect", function () {
+                ask({ procedure_code: procedure.code, aspect: follow.aspect }, follow.label + " — " + procedure.name);
               });
             })
           )

@@ -7,6 +7,7 @@ import sys
 
 from knowledge.dialogue import DialogueState, respond
 from knowledge.service import AnswerService
+from nlu.text import normalize
 
 WELCOME = (
     "Trợ lý thủ tục hành chính Hà Nội — hỏi về hồ sơ, lệ phí, thời hạn, nơi nộp, cách làm trực tuyến.\n"
@@ -33,6 +34,6 @@ def run_chat(service: AnswerService) -> int:
     for line in _lines():
         if not line.strip():
             continue
-        answer, state = respond(service, state, line)
+        answer, state = respond(service, state, normalize(line))
         print(answer.text)
     return 0

@@ -12,7 +12,6 @@ from knowledge.answer.contract import Answer
 from knowledge.errors import ProcedureNotFound
 from knowledge.service import AnswerService
 from nlu.aspects import ASPECTS, Aspect, cued_aspects
-from nlu.text import normalize
 
 # A follow-up ("thế lệ phí bao nhiêu?", "nộp ở đâu") is short; a longer question with an aspect
 # cue is more likely a new question about another procedure.
@@ -46,12 +45,13 @@ def respond(
     procedure_code: str | None = None,
     aspect: Aspect | None = None,
 ) -> tuple[Answer, DialogueState]:
-    """The answer to ``text`` (or to a button naming ``procedure_code``/``aspect``) and the next state."""
+    """The answer to ``text`` (normalised by the caller: ``nlu.text.normalize``) or to a button, and the next state."""
     if aspect is not None and aspect not in ASPECTS:
         aspect = None
     if procedure_code:
         return _about(service, state, procedure_code.strip(), aspect or "general")
-    text = normalize(text or "").strip()
+    # the door (converse, the terminal chat) normalised the text once already
+    text = (text or "").strip()
     # isdecimal, not isdigit: "²" is a digit that int() refuses; "２" (full width) is a choice too
     if state.options and text.isdecimal() and 1 <= int(text) <= len(state.options):
         return _about(service, state, state.options[int(text) - 1], aspect or "general")

@@ -23,7 +23,7 @@ from knowledge.ingest.records import Procedure
 from knowledge.service import AnswerService
 from nlu.aspects import ASPECTS, Aspect, cued_aspects
 from nlu.choice import option_number
-from nlu.text import folded_syllables, normalize
+from nlu.text import folded_syllables
 
 Domain = dict[str, Any]
 FORM_SLOTS = ("has_vneid", "guide_login", "guide_documents", "guide_payment")
@@ -71,7 +71,8 @@ def choice_buttons(options: list[tuple[str, str]]) -> list[dict[str, str]]:
 
 def latest_text(tracker: Tracker) -> str:
     text = (tracker.latest_message or {}).get("text") or ""
-    return "" if text.startswith("/") else normalize(text)
+    # converse normalised and masked it before it reached Rasa
+    return "" if text.startswith("/") else text
 
 
 def dialogue_state(tracker: Tracker) -> DialogueState:

@@ -56,8 +56,9 @@ class Answer(BaseModel):
 
     question: str = ""
     decision: Decision
-    aspect: Aspect
-    text: str
+    # a domain response of the Rasa project may carry only its decision and reason
+    aspect: Aspect = "general"
+    text: str = ""
     procedure: ProcedureRef | None = None
     candidates: list[CandidateView] = Field(default_factory=list)
     options: list[CandidateView] = Field(default_factory=list)

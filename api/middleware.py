@@ -10,6 +10,8 @@ import json
 import time
 import uuid
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from api.logs import REQUEST_ID
 from api.metrics import Metrics
 
@@ -30,13 +32,13 @@ SECURITY_HEADERS = [
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app, max_bytes: int, path_limits: dict[str, int] | None = None) -> None:  # noqa: ANN001
+    def __init__(self, app: ASGIApp, max_bytes: int, path_limits: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         # Other limits by path prefix: Rasa's action calls carry the whole conversation tracker.
         self.path_limits = path_limits or {}
 
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -52,7 +54,7 @@ class BodyLimitMiddleware:
         received = 0
         started = refused = False
 
-        async def limited_receive():  # noqa: ANN202
+        async def limited_receive() -> Message:
             # Frameworks turn exceptions raised while reading the body into a 400, so the limit
             # answers 413 itself and tells the app the client went away.
             nonlocal received, started, refused
@@ -69,7 +71,7 @@ class BodyLimitMiddleware:
                     return {"type": "http.disconnect"}
             return message
 
-        async def guarded_send(message) -> None:  # noqa: ANN001
+        async def guarded_send(message: Message) -> None:
             nonlocal started
             if refused:
                 return  # the 413 is already out
@@ -80,7 +82,7 @@ class BodyLimitMiddleware:
         await self.app(scope, limited_receive, guarded_send)
 
 
-async def _send_413(send) -> None:  # noqa: ANN001
+async def _send_413(send: Send) -> None:
     await send(
         {
             "type": "http.response.start",
@@ -97,15 +99,15 @@ async def _send_413(send) -> None:  # noqa: ANN001
 class SecurityHeadersMiddleware:
     """Headers every response gets; HTML pages also get the content security policy."""
 
-    def __init__(self, app) -> None:  # noqa: ANN001
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
-        async def with_headers(message) -> None:  # noqa: ANN001
+        async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers") or [])
                 present = {name.lower() for name, _ in headers}
@@ -125,11 +127,11 @@ class SecurityHeadersMiddleware:
 class MetricsMiddleware:
     """Latency and status per route template (not per raw path: codes in paths would explode labels)."""
 
-    def __init__(self, app, metrics: Metrics) -> None:  # noqa: ANN001
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
 
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -139,7 +141,7 @@ class MetricsMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         token = REQUEST_ID.set(request_id)
 
-        async def recording_send(message) -> None:  # noqa: ANN001
+        async def recording_send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]

@@ -61,7 +61,7 @@ class KnowledgeReloader:
                 service, build_id = AnswerService.from_current_build(
                     self.knowledge, encoder=dense.encoder if dense is not None else None
                 )
-            except Exception as error:  # noqa: BLE001 - any failure keeps the old service serving
+            except Exception as error:  # any failure keeps the old service serving
                 self.last_error = f"{type(error).__name__}: {error}"
                 log.exception("knowledge base %s not loaded; still serving %s", current, serving)
                 return ReloadOutcome(False, serving, error=self.last_error)
@@ -77,7 +77,7 @@ class KnowledgeReloader:
             await asyncio.sleep(self.interval_seconds)
             try:
                 await run_in_threadpool(self.reload_if_changed, context)
-            except Exception:  # noqa: BLE001 - the watcher must outlive one bad attempt
+            except Exception:  # the watcher must outlive one bad attempt
                 log.exception("knowledge base watch failed")
 
     async def start(self, context: AppContext) -> None:

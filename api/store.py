@@ -32,11 +32,13 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine, Row
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.pool import ConnectionPoolEntry
 
+from knowledge.answer.contract import Answer
 from knowledge.dialogue import DialogueState
-from knowledge.service import Answer
 from nlu.pii import mask_pii
 
 metadata = MetaData()
@@ -127,7 +129,7 @@ def _mask_payload(value: object, key: str = "") -> object:
     return value
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API connection
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
@@ -212,7 +214,9 @@ class ConversationStore:
             self._save_state(connection, session_key, channel, state, now)
         return answer_id
 
-    def _save_state(self, connection, session_key: str, channel: str, state: DialogueState, now: datetime) -> None:  # noqa: ANN001
+    def _save_state(
+        self, connection: Connection, session_key: str, channel: str, state: DialogueState, now: datetime
+    ) -> None:
         payload = json.dumps(state.to_dict(), ensure_ascii=False)
         changed = connection.execute(
             update(sessions).where(sessions.c.session_key == session_key).values(state=payload, updated_at=now)
@@ -396,7 +400,7 @@ class ConversationStore:
             return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
 
 
-def _turn(row) -> StoredTurn:  # noqa: ANN001 - a Row
+def _turn(row: Row) -> StoredTurn:
     return StoredTurn(
         answer_id=row.id,
         session_key=row.session_key,

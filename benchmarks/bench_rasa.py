@@ -20,10 +20,16 @@ import tempfile
 import time
 from itertools import cycle
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
 from bot import server
+
+from percentiles import percentile
+
+if TYPE_CHECKING:
+    from knowledge.service import AnswerService
 
 # One conversation: a question, then follow-ups; every message runs a custom action.
 CONVERSATION = [
@@ -40,7 +46,7 @@ CONVERSATION = [
 ]
 
 
-def fixture_service():  # noqa: ANN201 - AnswerService
+def fixture_service() -> AnswerService:
     from knowledge.answer.hanoi import load_hanoi_data
     from knowledge.ingest.importer import parse_record, read_raw_records
     from knowledge.service import AnswerService
@@ -52,15 +58,10 @@ def fixture_service():  # noqa: ANN201 - AnswerService
     )
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
 def summary(name: str, timings: list[float]) -> str:
     ms = [value * 1000 for value in timings]
     return (
-        f"{name:5s} n={len(ms)}  p50 {percentile(ms, 0.50):6.1f} ms  p95 {percentile(ms, 0.95):6.1f} ms  "
+        f"{name:5s} n={len(ms)}  p50 {percentile(ms, 50):6.1f} ms  p95 {percentile(ms, 95):6.1f} ms  "
         f"mean {statistics.fmean(ms):6.1f} ms  max {max(ms):6.1f} ms"
     )
 

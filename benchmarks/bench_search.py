@@ -27,17 +27,14 @@ from knowledge.service import AnswerService  # noqa: E402
 from knowledge.settings import KnowledgeSettings  # noqa: E402
 from nlu.text import fold  # noqa: E402
 
+from percentiles import percentile  # noqa: E402
+
 
 def _queries(count: int) -> list[str]:
     dev = REPOSITORY_ROOT.parent / "shared" / "eval" / "dev.jsonl"
     base = [json.loads(line)["question"] for line in dev.read_text(encoding="utf-8").splitlines() if line.strip()]
     variants = base + [fold(q) for q in base] + [q[:40] for q in base] + [q.lower() for q in base]
     return [variants[i % len(variants)] for i in range(count)]
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 def _peak_rss_mb() -> float:
@@ -72,7 +69,7 @@ def _compare_encoders(settings: KnowledgeSettings, queries: list[str]) -> None:
         encoder.encode_document(queries)
         batch = time.perf_counter() - started
         print(
-            f"{encoder.name}: one query p50 {statistics.median(timings):.1f} ms, p99 {_percentile(timings, 0.99):.1f} ms; "
+            f"{encoder.name}: one query p50 {statistics.median(timings):.1f} ms, p99 {percentile(timings, 99):.1f} ms; "
             f"{len(queries) / batch:.0f} passages/s in batches"
         )
 
@@ -121,8 +118,8 @@ def main() -> None:
     print(f"load (records, BM25, diacritics model, dense index, encoder): {load_seconds:.1f} s")
     print(f"encoders: {service.searcher.dense.encoder.name if service.searcher.dense else 'none (lexical only)'}")
     print(
-        f"search latency ms: p50 {statistics.median(latencies):.1f}  p95 {_percentile(latencies, 0.95):.1f}  "
-        f"p99 {_percentile(latencies, 0.99):.1f}  max {max(latencies):.1f}"
+        f"search latency ms: p50 {statistics.median(latencies):.1f}  p95 {percentile(latencies, 95):.1f}  "
+        f"p99 {percentile(latencies, 99):.1f}  max {max(latencies):.1f}"
     )
     print(f"throughput: {len(queries) / total:.0f} queries/s on one core")
     print(f"10,000-character message answered in {long_ms:.0f} ms")

@@ -35,6 +35,8 @@ from pathlib import Path
 
 import httpx
 
+from percentiles import percentile
+
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 DEV_SET = Path("../shared/eval/dev.jsonl")  # relative to the repository root: the shared data beside it
 ROUTES = ("POST /v1/ask", "GET /v1/search")
@@ -73,13 +75,6 @@ def load_questions() -> list[str]:
     questions = [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     # Every third one without diacritics: a sizeable share of real messages are typed that way.
     return [without_diacritics(q) if i % 3 == 2 else q for i, q in enumerate(questions)]
-
-
-def percentile(values: list[float], share: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 # -- the server -------------------------------------------------------------------------------
@@ -215,8 +210,8 @@ def report(totals: dict[str, RouteStats], elapsed: float, clients: int) -> None:
         per_client = [stats.per_client[number] / minutes for number in range(clients)]
         print(
             f"{name:<16}{stats.requests:>9}{stats.errors:>8}{stats.requests / elapsed:>8.1f}"
-            f"{percentile(stats.latencies_ms, 0.50):>9.0f}{percentile(stats.latencies_ms, 0.95):>9.0f}"
-            f"{percentile(stats.latencies_ms, 0.99):>9.0f}"
+            f"{percentile(stats.latencies_ms, 50):>9.0f}{percentile(stats.latencies_ms, 95):>9.0f}"
+            f"{percentile(stats.latencies_ms, 99):>9.0f}"
             f"{sum(per_client) / clients:>23.1f} / {max(per_client):>7.1f}"
         )
     for name, stats in [*totals.items(), ("overall", overall)]:

@@ -4,6 +4,7 @@ and follow-up questions about the procedure being discussed ("thế lệ phí ba
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 
 from knowledge.dialogue import DialogueState, respond
 from knowledge.service import AnswerService
@@ -15,7 +16,7 @@ WELCOME = (
 )
 
 
-def _lines():  # noqa: ANN202 - a generator of typed lines
+def _lines() -> Iterator[str]:
     """Lines from a pipe, or typed at a prompt until Ctrl-D."""
     if not sys.stdin.isatty():
         yield from sys.stdin

@@ -10,9 +10,14 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from knowledge.errors import KnowledgeError
 from knowledge.settings import get_settings
+
+if TYPE_CHECKING:  # the service and its search load models: imported lazily to keep `--help` fast
+    from knowledge.retrieval.search import SearchResult
+    from knowledge.service import AnswerService
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _service(quiet: bool = False):  # noqa: ANN202 - imported lazily to keep `--help` fast
+def _service(quiet: bool = False) -> AnswerService:
     from knowledge.service import AnswerService
 
     return AnswerService.from_settings(progress=not quiet)
@@ -165,7 +170,7 @@ def _search(args: argparse.Namespace) -> int:
     return 0
 
 
-def _search_payload(question_id, result) -> dict:  # noqa: ANN001
+def _search_payload(question_id: object, result: SearchResult) -> dict:
     return {
         "id": question_id,
         "results": [{"code": c.code, "name": c.name, "score": round(c.score, 4)} for c in result.candidates],
@@ -174,7 +179,7 @@ def _search_payload(question_id, result) -> dict:  # noqa: ANN001
     }
 
 
-def _search_batch(service, path: Path, top_k: int) -> int:  # noqa: ANN001
+def _search_batch(service: AnswerService, path: Path, top_k: int) -> int:
     with path.open(encoding="utf-8") as handle:
         for line_number, line in enumerate(handle, start=1):
             if not line.strip():

@@ -66,7 +66,7 @@ class SwitchableLimiter(MemoryRateLimiter):
 class LiveServer:
     """uvicorn serving ``app`` on 127.0.0.1 at a free port, in a background thread."""
 
-    def __init__(self, app) -> None:  # noqa: ANN001 - an ASGI app
+    def __init__(self, app) -> None:  # an ASGI app
         self.app = app
         # Binding port 0 here and handing the socket to uvicorn leaves no window for another process.
         self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

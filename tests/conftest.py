@@ -28,6 +28,20 @@ DEV_SET = SHARED_DIR / "eval" / "dev.jsonl"
 SEEDS_DIR = SHARED_DIR / "seeds"
 
 
+def require_shared(path: Path) -> Path:
+    """``path`` (a file of ../shared: national data, dev set, seeds) when it exists; else skip the test.
+
+    Under CI (``CI`` set) a missing shared file fails the test instead: CI lays ../shared beside its
+    clone, and a skip there would let the slow layer pass having run nothing.
+    """
+    if path.exists():
+        return path
+    message = f"shared data not found: {path}"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message} (CI runs every test that needs it)", pytrace=False)
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def raw_fixture_records() -> dict[str, dict]:
     return {raw["ma_thu_tuc"]: raw for raw in read_raw_records(FIXTURE_RECORDS)}
@@ -46,8 +60,7 @@ def hanoi() -> HanoiData:
 @pytest.fixture(scope="session")
 def full_settings(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeSettings:
     """Settings pointing at the shared national data and a per-run data directory."""
-    if not NATIONAL_SOURCE.exists():
-        pytest.skip(f"national data not found at {NATIONAL_SOURCE}")
+    require_shared(NATIONAL_SOURCE)
     data_dir = Path(os.environ.get("TTHC_TEST_DATA_DIR") or tmp_path_factory.mktemp("tthc-data"))
     return KnowledgeSettings(source_path=NATIONAL_SOURCE, data_dir=data_dir)
 
@@ -74,9 +87,8 @@ def full_report(full_build) -> ParseReport:
 
 @pytest.fixture(scope="session")
 def dev_questions() -> list[dict]:
-    if not DEV_SET.exists():
-        pytest.skip("dev set not found")
-    return [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines() if line.strip()]
+    text = require_shared(DEV_SET).read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 # -- the API ----------------------------------------------------------------------------------

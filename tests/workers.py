@@ -56,7 +56,7 @@ class ApiWorker:
     Logging is left as it is (see ``production_logs``), as ``uvicorn.run`` would leave it with ``log_config=None``.
     """
 
-    def __init__(self, app, name: str, **options: object) -> None:  # noqa: ANN001 - an ASGI app
+    def __init__(self, app, name: str, **options: object) -> None:  # an ASGI app
         """``options``: more of uvicorn's settings (``forwarded_allow_ips``...)."""
         self.app = app
         self.name = name

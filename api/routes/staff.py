@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
-from api.analytics import MAX_PERIOD_DAYS, Period, StaffReport, Summary
+from api.analytics import MAX_PERIOD_DAYS, Period, ProcedureStat, StaffReport, Summary
 from api.auth import STAFF_COOKIE, require_staff, same_secret
 from api.conversation import CHANNELS
 from api.deps import Context
@@ -160,7 +160,7 @@ def summary_json(summary: Summary) -> dict:
     }
 
 
-def _procedure(item) -> dict:  # noqa: ANN001 - a ProcedureStat
+def _procedure(item: ProcedureStat) -> dict:
     return {
         "code": item.code,
         "name": item.name,

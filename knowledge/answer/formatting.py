@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from knowledge.ingest.records import UNIT_LABELS, Channel, DocumentItem, Fee, ProcessingTime
 
 CHANNEL_LABELS = {"truc_tiep": "nộp trực tiếp", "truc_tuyen": "nộp trực tuyến", "buu_chinh": "qua bưu chính"}
@@ -67,7 +69,7 @@ def quantity_phrase(item: DocumentItem) -> str:
     return ", ".join(parts)
 
 
-def channels_summary(channels: list[Channel], phrase) -> list[str]:  # noqa: ANN001 - phrase: Channel -> str
+def channels_summary(channels: list[Channel], phrase: Callable[[Channel], str]) -> list[str]:
     """One line if every channel says the same, else one line per channel."""
     phrases = [phrase(channel) for channel in channels]
     if phrases and all(p == phrases[0] for p in phrases):

@@ -94,7 +94,7 @@ def get_summary(client: TestClient, **params: str) -> dict:
     return response.json()
 
 
-def read_csv(response) -> list[list[str]]:  # noqa: ANN001 - an httpx response
+def read_csv(response) -> list[list[str]]:  # an httpx response
     assert response.content.startswith(BOM), "Excel needs the byte order mark to read UTF-8"
     return list(csv.reader(io.StringIO(response.content[len(BOM) :].decode("utf-8"), newline="")))
 
@@ -375,6 +375,20 @@ def test_average_linkage_does_not_chain_neighbours_into_one_group() -> None:
     assert cluster(vectors, threshold=0.6) == [[0, 1, 2]]
     assert cluster(vectors, threshold=0.95) == [[0], [1], [2]]
     assert cluster(np.zeros((0, 2)), threshold=0.5) == []
+
+
+def test_groups_merge_on_their_mean_cosine_computed_by_hand() -> None:
+    # Rows at 50°, 0° and 20°: 0° and 20° merge first (cos 20° = 0.940); the pair is then as close to 50°
+    # as the mean of cos 50° and cos 30°, (0.643 + 0.866) / 2 = 0.754 — not the nearest pair's 0.866
+    # (single linkage) nor the farthest pair's 0.643 (complete linkage).
+    angles = np.radians([50.0, 0.0, 20.0])
+    vectors = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    assert cluster(vectors, threshold=0.76) == [[0], [1, 2]]
+    assert cluster(vectors, threshold=0.75) == [[0, 1, 2]]
+    assert cluster(vectors, threshold=0.94) == [[0], [1], [2]]
+    # a question the encoder gave nothing to (a zero vector) is like no other; one question is its own group
+    assert cluster(np.array([[1.0, 0.0], [0.0, 0.0], [2.0, 0.0]]), threshold=0.5) == [[0, 2], [1]]
+    assert cluster(np.array([[0.3, 0.4]]), threshold=0.5) == [[0]]
 
 
 def test_the_lexical_fallback_is_used_without_a_dense_encoder(fixture_service, tmp_path: Path) -> None:

@@ -76,7 +76,7 @@ class Chat:
         self.api = api
         self.store = client.app.state.context.store
 
-    def post(self, payload: object, secret: str | None = SECRET, **kwargs: object):  # noqa: ANN201
+    def post(self, payload: object, secret: str | None = SECRET, **kwargs: object):
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
         kwargs = kwargs or {"json": payload}
         response = self.client.post(WEBHOOK_PATH, headers=headers, **kwargs)
@@ -87,7 +87,7 @@ class Chat:
         return self.api.sent()[-1]
 
 
-def start_app(tmp_path: Path, service, api: FakeBotApi, **overrides: object) -> TestClient:  # noqa: ANN001
+def start_app(tmp_path: Path, service, api: FakeBotApi, **overrides: object) -> TestClient:
     settings = make_api_settings(tmp_path, telegram_bot_token=TOKEN, telegram_webhook_secret=SECRET, **overrides)
     app = create_app(settings, service=service)
     app.state.telegram.request = api

@@ -72,7 +72,7 @@ def make_tracker(
     )
 
 
-def run(action, tracker: Tracker) -> tuple[list[dict], list[dict]]:  # noqa: ANN001 - an Action
+def run(action, tracker: Tracker) -> tuple[list[dict], list[dict]]:  # an Action
     dispatcher = CollectingDispatcher()
     events = action.run(dispatcher, tracker, DOMAIN)
     return events, dispatcher.messages

@@ -12,11 +12,11 @@ from nlu.text import normalize
 BOT = REPOSITORY_ROOT / "bot"
 
 
-def _load(path):  # noqa: ANN001, ANN202
+def _load(path):
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def _examples(path) -> dict[str, list[str]]:  # noqa: ANN001
+def _examples(path) -> dict[str, list[str]]:
     by_intent: dict[str, list[str]] = {}
     for item in _load(path)["nlu"]:
         if "intent" in item:

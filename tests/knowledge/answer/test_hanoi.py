@@ -7,13 +7,11 @@ import re
 import pytest
 
 from knowledge.answer.hanoi import HanoiData
-from tests.conftest import SEEDS_DIR
+from tests.conftest import SEEDS_DIR, require_shared
 
 
 def _seed_text(hanoi: HanoiData, source: str) -> str:
-    path = SEEDS_DIR / hanoi.sources[source].file
-    if not path.exists():
-        pytest.skip(f"seed {path} not found")
+    path = require_shared(SEEDS_DIR / hanoi.sources[source].file)
     return re.sub(r"\s+", " ", path.read_text(encoding="utf-8"))
 
 

@@ -9,16 +9,14 @@ import pytest
 
 from knowledge.evaluation.quality import metrics, read_questions, run
 from nlu.text import has_diacritics
-from tests.conftest import DEV_SET
+from tests.conftest import DEV_SET, require_shared
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def outcomes(service):
-    if not DEV_SET.exists():
-        pytest.skip("dev set not found")
-    return run(read_questions(DEV_SET), service.search)
+    return run(read_questions(require_shared(DEV_SET)), service.search)
 
 
 def test_dev_set_floors(outcomes) -> None:
@@ -41,7 +39,7 @@ def test_reranked_hybrid_keeps_its_gains(outcomes) -> None:
 
 
 def test_no_diacritics_floors(service) -> None:
-    figures = metrics(run(read_questions(DEV_SET), service.search, fold_questions=True))
+    figures = metrics(run(read_questions(require_shared(DEV_SET)), service.search, fold_questions=True))
     assert figures["top3"] >= 0.80, figures
     assert figures["false_abstention"] <= 0.10, figures
     # reranked: top-1 0.862, false abstention 0.017, top-3 0.950 (first stage's ranking: 0.796, 0.895)
@@ -50,7 +48,7 @@ def test_no_diacritics_floors(service) -> None:
 
 
 def test_questions_typed_without_diacritics_lose_at_most_three_points(service) -> None:
-    questions = [q for q in read_questions(DEV_SET) if has_diacritics(q.question)]
+    questions = [q for q in read_questions(require_shared(DEV_SET)) if has_diacritics(q.question)]
     with_diacritics = metrics(run(questions, service.search))
     without = metrics(run(questions, service.search, fold_questions=True))
     assert with_diacritics["top1"] - without["top1"] <= 0.03, (with_diacritics, without)
@@ -65,7 +63,7 @@ def test_lexical_retrieval_alone_keeps_the_knowledge_core_floors(service) -> Non
     from knowledge.retrieval.search import Searcher
 
     lexical = Searcher(service.searcher.procedures)
-    figures = metrics(run(read_questions(DEV_SET), lexical.search))
+    figures = metrics(run(read_questions(require_shared(DEV_SET)), lexical.search))
     assert figures["top3"] >= 0.80, figures
     assert figures["abstention"] >= 0.50, figures
     assert figures["false_abstention"] <= 0.10, figures

@@ -16,7 +16,7 @@ def test_initials_spell_an_acronym_with_d_for_đ() -> None:
     assert not spells(["giá", "trị"], "GTGT")
 
 
-def _with_text(procedure, name: str, steps: str):  # noqa: ANN001, ANN202
+def _with_text(procedure, name: str, steps: str):
     return procedure.model_copy(update={"name": name, "steps_text": steps, "documents_raw": "", "conditions": None})
 
 

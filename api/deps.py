@@ -11,7 +11,7 @@ from fastapi import Depends, HTTPException, Request
 from api.conversation import Conversations
 from api.metrics import Metrics
 from api.rasa_tracker import TrackerStore, open_tracker_store
-from api.ratelimit import RateLimiter
+from api.ratelimit import RateLimiter, Verdict
 from api.settings import ApiSettings
 from api.store import ConversationStore
 from knowledge.service import AnswerService
@@ -54,11 +54,27 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def enforce(context: AppContext, key: str, limit: int, scope: str) -> None:
+def hit_limit(context: AppContext, key: str, limit: int, scope: str) -> Verdict:
+    """Count one request against ``key``'s budget per minute; a refusal is counted in the metrics by ``scope``."""
     verdict = context.limiter.hit(key, limit)
     if not verdict.allowed:
         context.metrics.rate_limited.labels(scope).inc()
+    return verdict
+
+
+def limit_user(context: AppContext, channel: str, user_id: str) -> Verdict:
+    """One chat turn against the user's budget: the same key and limit on every door (widget, API, channels)."""
+    return hit_limit(context, f"user:{channel}:{user_id}", context.settings.rate_limit_user_per_minute, "user")
+
+
+def refuse_if_limited(verdict: Verdict) -> None:
+    """An HTTP caller over its budget gets 429 with the seconds to wait; a channel sends a message instead."""
+    if not verdict.allowed:
         raise HTTPException(429, RATE_LIMITED, headers={"Retry-After": str(verdict.retry_after)})
+
+
+def enforce(context: AppContext, key: str, limit: int, scope: str) -> None:
+    refuse_if_limited(hit_limit(context, key, limit, scope))
 
 
 def limit_by_ip(request: Request, context: Context) -> None:

@@ -28,7 +28,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.channels.zalo_client import Tokens, TokenStore, ZaloApiError, ZaloClient, ZaloUnavailable
-from api.deps import RATE_LIMITED, AppContext
+from api.deps import RATE_LIMITED, AppContext, limit_user
 from api.settings import ApiSettings
 from nlu.pii import mask_pii
 
@@ -135,9 +135,8 @@ class ZaloChannel:
     async def _reply_text(self, context: AppContext, user_id: str, text: str | None) -> str:
         if text is None:
             return NON_TEXT_REPLY
-        verdict = context.limiter.hit(f"user:{CHANNEL}:{user_id}", context.settings.rate_limit_user_per_minute)
+        verdict = await run_in_threadpool(limit_user, context, CHANNEL, user_id)
         if not verdict.allowed:
-            context.metrics.rate_limited.labels("user").inc()
             return RATE_LIMITED
         chat = await run_in_threadpool(context.conversations.converse, CHANNEL, user_id, text)
         context.metrics.decisions.labels(CHANNEL, chat.answer.decision).inc()

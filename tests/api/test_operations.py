@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from api import offline
 from api.app import create_app
 from api.logs import JsonFormatter, MaskPiiFilter
-from tests.conftest import make_api_settings
 from tests.api.test_telegram import SECRET, Chat, FakeBotApi, message, start_app
+from tests.conftest import make_api_settings
 
 STAFF = {"Authorization": "Bearer staff-secret"}
 PAUSE = "Trợ lý tạm dừng từ 22h đến 23h để nâng cấp. Gọi 1900 1009 nếu cần gấp."

@@ -39,8 +39,8 @@ from api.store import ConversationStore, interactions, sessions
 from bot.actions.actions import OFFER_LINE
 from bot.stores import rasa_store_sections
 from knowledge.settings import REPOSITORY_ROOT
-from tests.conftest import REDIS_URL, make_api_settings
 from tests.api.test_telegram import SECRET, TOKEN, FakeBotApi, buttons, message, press
+from tests.conftest import REDIS_URL, make_api_settings
 from tests.workers import ApiWorker, RasaServer, delete_redis_keys, production_logs
 
 CCCD = "001203004005"

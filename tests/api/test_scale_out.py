@@ -33,8 +33,8 @@ from api.settings import ApiSettings
 from api.store import ConversationStore
 from bot.actions.actions import OFFER_LINE
 from bot.stores import rasa_store_sections
-from tests.conftest import REDIS_URL
 from tests.api.test_telegram import SECRET, TOKEN, FakeBotApi, message
+from tests.conftest import REDIS_URL
 from tests.workers import ApiWorker, RasaServer, delete_redis_keys
 
 pytestmark = pytest.mark.slow

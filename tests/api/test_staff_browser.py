@@ -21,10 +21,10 @@ from api.routes import staff
 from api.store import ConversationStore, interactions
 from knowledge.dialogue import DialogueState
 from knowledge.service import Answer
+from tests.api.test_browser import page_problems, screenshot
 from tests.browser import LiveServer, chromium, require_chromium
 from tests.conftest import make_api_settings
 from tests.staff_seed import BIRTH, FIREWORKS, FIREWORKS_AGAIN, PETS, RESIDENCE, seed, staff_app
-from tests.api.test_browser import page_problems, screenshot
 
 TOKEN = "staff-secret"
 WAIT_SECONDS = 15

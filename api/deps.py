@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, HTTPException, Request
 
@@ -16,18 +16,28 @@ from api.settings import ApiSettings
 from api.store import ConversationStore
 from knowledge.service import AnswerService
 
+if TYPE_CHECKING:  # imported only for the annotations: neither is needed until its feature is used
+    from rasa_sdk.executor import ActionExecutor
+    from telegram.ext import Application
+
 RATE_LIMITED = "Bạn gửi quá nhiều yêu cầu, vui lòng thử lại sau ít phút."
 
 
 @dataclass
 class AppContext:
+    """What one app (or one polling bot) serves with, built once at start-up and shared by every request."""
+
     settings: ApiSettings
     service: AnswerService
     store: ConversationStore
     conversations: Conversations
     limiter: RateLimiter
     metrics: Metrics
-    extras: dict = field(default_factory=dict)
+    # The Telegram bot answering for this app (webhook or polling mode); None while the channel is off.
+    telegram: Application | None = None
+    # rasa-sdk's executor of the custom actions, built on the first call from Rasa (api/routes/rasa_actions.py)
+    # with the current answer service; None until then and after a knowledge reload, which rebuilds it.
+    rasa_executor: ActionExecutor | None = None
 
     @cached_property
     def tracker_store(self) -> TrackerStore | None:
@@ -38,7 +48,7 @@ class AppContext:
         """Serve a newly loaded knowledge base; requests already running keep the one they hold."""
         self.conversations.service = service
         self.service = service
-        self.extras.pop("rasa_executor", None)  # the custom actions are rebuilt on the new service
+        self.rasa_executor = None  # the custom actions are rebuilt on the new service
 
 
 def get_context(request: Request) -> AppContext:

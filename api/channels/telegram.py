@@ -57,7 +57,7 @@ class TelegramChannel(WebhookChannel[Update]):
         """Build the bot; a Telegram outage must not keep the rest of the app from starting."""
         self.application = build_application(self.settings, self.request)
         self.application.bot_data.update({APP_KEY: context, UNDELIVERED_KEY: set()})
-        context.extras[CHANNEL] = self.application
+        context.telegram = self.application
         self._starting = asyncio.Lock()
         await self.ensure_running()
 

@@ -8,7 +8,7 @@ from telegram import Bot, Update
 from telegram.ext import Application
 from telegram.request import BaseRequest
 
-from api.channels.telegram_handlers import APP_KEY, CHANNEL, add_handlers
+from api.channels.telegram_handlers import APP_KEY, add_handlers
 from api.settings import ApiSettings
 
 WEBHOOK_PATH = "/channels/telegram/webhook"
@@ -67,7 +67,7 @@ def run_polling(settings: ApiSettings) -> None:
     application = build_application(settings, webhook=False)
     context = build_context(settings)
     application.bot_data[APP_KEY] = context
-    context.extras[CHANNEL] = application
+    context.telegram = application
     try:
         application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
     finally:

@@ -19,14 +19,9 @@ import argparse
 import hashlib
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -225,60 +220,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     os.execve(command[0], command, rasa_env(args.action_url, stores))
     return 0  # not reached
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class LiveStack:
-    """The API (serving the actions) and a Rasa server wired to each other, on free local ports."""
-
-    api_url: str
-    rasa_url: str
-    rasa: subprocess.Popen
-    app: object
-
-
-@contextmanager
-def live_stack(service, model: Path, work_dir: Path, **settings) -> Iterator[LiveStack]:  # noqa: ANN001
-    """Run the app (in a thread, with ``service``) and Rasa (a subprocess) for tests and benchmarks.
-
-    Both stop when the block ends, whatever happens inside it.
-    """
-    import uvicorn
-
-    from api.app import create_app
-    from api.settings import ApiSettings
-
-    api_port, rasa_port = free_port(), free_port()
-    rasa_url = f"http://127.0.0.1:{rasa_port}"
-    values = {
-        "database_url": f"sqlite:///{work_dir / 'assistant.sqlite3'}",
-        "console_token": "live-stack",
-        "rasa_url": rasa_url,
-        "rate_limit_user_per_minute": 100_000,
-        "rate_limit_ip_per_minute": 100_000,
-        **settings,
-    }
-    app = create_app(ApiSettings(**values), service=service)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=api_port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    rasa = start(model, rasa_port, f"http://127.0.0.1:{api_port}/rasa/webhook", work_dir / "rasa.log")
-    try:
-        deadline = time.monotonic() + 60
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.1)
-        wait_ready(rasa_url, process=rasa)
-        yield LiveStack(f"http://127.0.0.1:{api_port}", rasa_url, rasa, app)
-    finally:
-        stop(rasa)
-        server.should_exit = True
-        thread.join(30)
 
 
 if __name__ == "__main__":

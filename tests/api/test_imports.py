@@ -73,5 +73,11 @@ def test_the_app_and_the_bot_import_no_cycle() -> None:
     assert cycles(graph) == []
 
 
+def test_the_rasa_launcher_does_not_import_the_api() -> None:
+    """bot/server.py trains and starts Rasa; the harness running both for tests lives in tests/live_stack.py."""
+    modules = project_modules()
+    assert not {name for name in imports("bot.server", modules["bot.server"], modules) if name.startswith("api")}
+
+
 def test_a_cycle_is_found_through_an_import_inside_a_function() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]

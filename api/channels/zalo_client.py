@@ -23,6 +23,14 @@ from sqlalchemy import Column, Float, Integer, Table, Text, insert, select, upda
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    retry_if_result,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from api.store import metadata
 
@@ -243,18 +251,33 @@ class ZaloClient:
 
     async def _post(self, url: str, **request: object) -> httpx.Response:
         """POST with retries on network errors, HTTP 5xx and 429 (exponential back-off); other answers return."""
-        problem = ""
-        for attempt in range(1, self.attempts + 1):
-            if attempt > 1:
-                delay = self.backoff_seconds * 2 ** (attempt - 2)
-                log.warning("zalo %s: %s, retry %d in %.1f s", url, problem, attempt - 1, delay)
-                await self.sleep(delay)
-            try:
-                response = await self.http.post(url, **request)
-            except httpx.TransportError as error:
-                problem = type(error).__name__
-                continue
-            if response.status_code < 500 and response.status_code != 429:
-                return response
-            problem = f"HTTP {response.status_code}"
-        raise ZaloUnavailable(f"{url}: {problem} after {self.attempts} attempts")
+
+        def log_retry(state: RetryCallState) -> None:
+            delay = state.next_action.sleep
+            log.warning("zalo %s: %s, retry %d in %.1f s", url, _problem(state), state.attempt_number, delay)
+
+        def give_up(state: RetryCallState) -> httpx.Response:
+            raise ZaloUnavailable(f"{url}: {_problem(state)} after {self.attempts} attempts")
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.attempts),
+            wait=wait_exponential(multiplier=self.backoff_seconds),  # 0.5 s, 1 s, 2 s... by default
+            retry=retry_if_exception_type(httpx.TransportError) | retry_if_result(_transient),
+            sleep=self.sleep,
+            before_sleep=log_retry,
+            retry_error_callback=give_up,
+        )
+        return await retrying(self.http.post, url, **request)
+
+
+def _transient(response: httpx.Response) -> bool:
+    """Worth another try: Zalo overloaded or failing (429, 5xx). Any other answer is Zalo's and is returned."""
+    return response.status_code >= 500 or response.status_code == 429
+
+
+def _problem(state: RetryCallState) -> str:
+    """What went wrong with the last attempt, for the log and the error: the exception's type or the status."""
+    outcome = state.outcome
+    if outcome.failed:
+        return type(outcome.exception()).__name__
+    return f"HTTP {outcome.result().status_code}"

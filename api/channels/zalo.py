@@ -28,7 +28,8 @@ from starlette.concurrency import run_in_threadpool
 
 from api.channels import base
 from api.channels.base import Incoming, Rejected, WebhookChannel
-from api.channels.zalo_client import Tokens, TokenStore, ZaloApiError, ZaloClient, ZaloUnavailable
+from api.channels.zalo_client import ZaloApiError, ZaloClient, ZaloUnavailable
+from api.channels.zalo_tokens import Tokens, TokenStore
 from api.deps import RATE_LIMITED, AppContext, limit_user
 from api.settings import ApiSettings
 from nlu.pii import mask_pii

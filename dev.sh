@@ -94,7 +94,7 @@ case "${1:-help}" in
     lint
     exec "$VENV/bin/python" -m pytest -m "not slow" "$@"
     ;;
-  build|refresh|search|ask|show|chat|eval|tune|tune-rerank|parse-check|model)
+  build|refresh|search|ask|show|chat|eval|tune|tune-rerank|training-set|parse-check|model)
     ensure_venv
     exec "$VENV/bin/python" -m knowledge "$@"
     ;;

@@ -79,10 +79,11 @@ def telegram_webhook(_args: argparse.Namespace) -> int:
 
 def telegram_poll(_args: argparse.Namespace) -> int:
     """Answer Telegram by long polling: local trials without a public address (removes the webhook)."""
+    from api.app import build_context
     from api.channels.telegram_bot import TelegramNotConfigured, run_polling
 
     try:
-        run_polling(get_api_settings())
+        run_polling(get_api_settings(), build_context)
     except TelegramNotConfigured as error:
         print(f"Telegram not configured: {error}", file=sys.stderr)
         return 2

@@ -168,7 +168,7 @@ async def _apply_retention(context: AppContext) -> None:
             await run_in_threadpool(
                 apply_retention, context.store, context.tracker_store, context.settings.retention_days
             )
-        except Exception:  # noqa: BLE001 - a failed purge is retried tomorrow, the app keeps serving
+        except Exception:  # a failed purge is retried tomorrow, the app keeps serving
             log.exception("retention: purge failed")
         await asyncio.sleep(24 * 3600)
 

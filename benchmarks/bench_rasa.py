@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 from itertools import cycle
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from bot import server
+from knowledge.settings import REPOSITORY_ROOT
 
 from percentiles import percentile
 
@@ -50,7 +52,6 @@ def fixture_service() -> AnswerService:
     from knowledge.answer.hanoi import load_hanoi_data
     from knowledge.ingest.importer import parse_record, read_raw_records
     from knowledge.service import AnswerService
-    from knowledge.settings import REPOSITORY_ROOT
 
     records = read_raw_records(REPOSITORY_ROOT / "tests" / "data" / "fixture_records.jsonl")
     return AnswerService(
@@ -98,9 +99,12 @@ def main() -> int:
         service = AnswerService.from_settings(progress=True)
     else:
         service = fixture_service()
+    sys.path.insert(0, str(REPOSITORY_ROOT))  # the harness lives in tests/, which is not an installed package
+    from tests.live_stack import live_stack
+
     model = server.ensure_model()
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as work, server.live_stack(service, model, Path(work)) as stack:
+    with tempfile.TemporaryDirectory() as work, live_stack(service, model, Path(work)) as stack:
         print(f"stack ready in {time.perf_counter() - started:.1f} s (model {model.name})")
         api_times, rasa_times = run(stack.api_url, stack.rasa_url, args.messages)
     corpus = "full knowledge base" if args.full else "fixture corpus (47 records)"

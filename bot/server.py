@@ -7,7 +7,8 @@ the domain, the training data), so a changed story or example retrains and an un
     python -m bot.server                  train if needed, then serve on 127.0.0.1:5005
     python -m bot.server --train-only     just make sure the model exists (prints its path)
 
-Tracker store and lock store: in Rasa's memory unless ``ASSISTANT_RASA_TRACKER_STORE_URL`` and
+Its environment variables are read through ``RasaServerSettings`` (bot/settings.py). Tracker store
+and lock store: in Rasa's memory unless ``ASSISTANT_RASA_TRACKER_STORE_URL`` and
 ``ASSISTANT_RASA_LOCK_STORE_URL`` are set (bot/stores.py); then an endpoints file with those
 sections is written next to the models and Rasa is started with it (several Rasa instances can then
 share the conversations). ``ASSISTANT_RETENTION_DAYS`` also expires idle trackers in a Redis store.
@@ -19,24 +20,21 @@ import argparse
 import hashlib
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
 import yaml
 
-from bot.stores import RasaStores, rasa_store_sections
+from bot.settings import DEFAULT_ACTION_URL, DEFAULT_PORT, RasaServerSettings
+from bot.stores import RasaStores
 from knowledge.settings import REPOSITORY_ROOT
 
-RASA_VENV = Path(os.environ.get("RASA_VENV") or REPOSITORY_ROOT / ".venv-rasa")
+RASA_VENV = RasaServerSettings.read().venv_path
 BOT_DIR = REPOSITORY_ROOT / "bot"
 CONFIG = REPOSITORY_ROOT / "config.yml"
 DOMAIN = BOT_DIR / "domain.yml"
@@ -44,15 +42,17 @@ DATA_DIR = BOT_DIR / "data"
 MODELS_DIR = REPOSITORY_ROOT / "artifacts" / "rasa" / "models"
 ENDPOINTS = BOT_DIR / "endpoints.yml"
 GENERATED_DIR = REPOSITORY_ROOT / "artifacts" / "rasa"
-DEFAULT_PORT = 5005
-DEFAULT_ACTION_URL = "http://127.0.0.1:8000/rasa/webhook"
 
 
-def rasa_env(action_url: str = DEFAULT_ACTION_URL, stores: RasaStores | None = None) -> dict[str, str]:
-    env = dict(os.environ)
+def rasa_env(
+    action_url: str = DEFAULT_ACTION_URL, stores: RasaStores | None = None, settings: RasaServerSettings | None = None
+) -> dict[str, str]:
+    """Rasa's environment: this process's, the store passwords, and the action URL with the API's token."""
+    settings = RasaServerSettings.read() if settings is None else settings
+    env = dict(os.environ)  # Rasa inherits the whole environment (PATH, locale, proxies...)
     if stores is not None:
         env.update(stores.environment)  # the store passwords the endpoints file refers to
-    token = env.get("ASSISTANT_RASA_ACTION_TOKEN")
+    token = settings.action_token
     if token and "token=" not in action_url:  # the API's /rasa/webhook then requires it
         action_url += ("&" if "?" in action_url else "?") + urlencode({"token": token})
     env.update(
@@ -109,14 +109,9 @@ def ensure_model(models_dir: Path = MODELS_DIR, *, quiet: bool = False) -> Path:
     return path if path.exists() else train(models_dir, quiet=quiet)
 
 
-def stores_from_environment(env: dict[str, str] | None = None) -> RasaStores:
-    """The tracker and lock stores configured in the environment (none: both in Rasa's memory)."""
-    env = os.environ if env is None else env
-    return rasa_store_sections(
-        env.get("ASSISTANT_RASA_TRACKER_STORE_URL", ""),
-        env.get("ASSISTANT_RASA_LOCK_STORE_URL", ""),
-        int(env.get("ASSISTANT_RETENTION_DAYS") or 0),
-    )
+def stores_from_environment(env: Mapping[str, str] | None = None) -> RasaStores:
+    """The tracker and lock stores configured in the environment, or in ``env`` (none: both in Rasa's memory)."""
+    return RasaServerSettings.read(env).stores()
 
 
 def endpoints_file(stores: RasaStores, directory: Path = GENERATED_DIR) -> Path:
@@ -205,80 +200,27 @@ def stop(process: subprocess.Popen, timeout: float = 20.0) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    settings = RasaServerSettings.read()
     parser = argparse.ArgumentParser(prog="python -m bot.server", description="Train if needed, then run Rasa.")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("RASA_PORT", DEFAULT_PORT)))
-    parser.add_argument("--action-url", default=os.environ.get("RASA_ACTION_ENDPOINT", DEFAULT_ACTION_URL))
+    parser.add_argument("--port", type=int, default=settings.port)
+    parser.add_argument("--action-url", default=settings.action_url)
     # Another address than loopback only where a balancer in front of several Rasa instances needs it.
-    parser.add_argument("--host", default=os.environ.get("RASA_HOST", "127.0.0.1"))
+    parser.add_argument("--host", default=settings.host)
     parser.add_argument("--train-only", action="store_true")
     args = parser.parse_args(argv)
     model = ensure_model()
     if args.train_only:
         print(model)
         return 0
-    stores = stores_from_environment()
+    stores = settings.stores()
     command = serve_command(model, args.port, endpoints_file(stores), args.host)
     where = ", ".join(f"{name} {section['type']}" for name, section in stores.sections.items()) or "stores in memory"
     print(
         f"Rasa on http://{args.host}:{args.port} (model {model.name}, actions at {args.action_url}, {where})",
         file=sys.stderr,
     )
-    os.execve(command[0], command, rasa_env(args.action_url, stores))
+    os.execve(command[0], command, rasa_env(args.action_url, stores, settings))
     return 0  # not reached
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class LiveStack:
-    """The API (serving the actions) and a Rasa server wired to each other, on free local ports."""
-
-    api_url: str
-    rasa_url: str
-    rasa: subprocess.Popen
-    app: object
-
-
-@contextmanager
-def live_stack(service, model: Path, work_dir: Path, **settings) -> Iterator[LiveStack]:  # noqa: ANN001
-    """Run the app (in a thread, with ``service``) and Rasa (a subprocess) for tests and benchmarks.
-
-    Both stop when the block ends, whatever happens inside it.
-    """
-    import uvicorn
-
-    from api.app import create_app
-    from api.settings import ApiSettings
-
-    api_port, rasa_port = free_port(), free_port()
-    rasa_url = f"http://127.0.0.1:{rasa_port}"
-    values = {
-        "database_url": f"sqlite:///{work_dir / 'assistant.sqlite3'}",
-        "console_token": "live-stack",
-        "rasa_url": rasa_url,
-        "rate_limit_user_per_minute": 100_000,
-        "rate_limit_ip_per_minute": 100_000,
-        **settings,
-    }
-    app = create_app(ApiSettings(**values), service=service)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=api_port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    rasa = start(model, rasa_port, f"http://127.0.0.1:{api_port}/rasa/webhook", work_dir / "rasa.log")
-    try:
-        deadline = time.monotonic() + 60
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.1)
-        wait_ready(rasa_url, process=rasa)
-        yield LiveStack(f"http://127.0.0.1:{api_port}", rasa_url, rasa, app)
-    finally:
-        stop(rasa)
-        server.should_exit = True
-        thread.join(30)
 
 
 if __name__ == "__main__":

@@ -90,6 +90,12 @@ def _parser() -> argparse.ArgumentParser:
     tune_rerank = commands.add_parser("tune-rerank", help="choose the reranker's weights by grouped cross-validation")
     tune_rerank.add_argument("file", type=Path)
     tune_rerank.set_defaults(handler=_tune_rerank)
+
+    training = commands.add_parser(
+        "training-set", help="write the training questions (never the dev set) in the evaluation schema"
+    )
+    training.add_argument("out", type=Path, help="the JSONL file to write, for eval / tune / tune-rerank")
+    training.set_defaults(handler=_training_set)
     return parser
 
 
@@ -245,6 +251,19 @@ def _tune(args: argparse.Namespace) -> int:
     from knowledge.evaluation.tuning import tune
 
     print(tune(_service().searcher, read_questions(args.file)))
+    return 0
+
+
+def _training_set(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from knowledge.evaluation.training import training_questions, write_questions
+
+    questions = training_questions()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    write_questions(questions, args.out)
+    kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(Counter(q.kind for q in questions).items()))
+    print(f"{len(questions)} training questions ({kinds}) written to {args.out}", file=sys.stderr)
     return 0
 
 

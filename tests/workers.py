@@ -25,6 +25,7 @@ import uvicorn
 from api.logs import uvicorn_log_config
 from bot import server
 from bot.stores import RasaStores
+from tests.live_stack import free_port
 
 
 @contextmanager
@@ -107,7 +108,7 @@ class RasaServer:
         self.model = model
         self.stores = stores
         self.log_path = log_path
-        self.port = server.free_port()
+        self.port = free_port()
         self.process: subprocess.Popen | None = None
 
     @property

@@ -1,33 +1,28 @@
 """Telegram channel: python-telegram-bot in webhook mode inside our ASGI app.
 
-Each update is stored durably before the 200 (Telegram never resends after a 200) and processed
-after it; the shared store, not this process, tells a repeat from a new update, so several workers
-can sit behind one webhook. Updates stored but never handled (the process stopped between the 200
-and the reply) are replayed when the bot starts.
+The webhook lifecycle (stored before the 200, repeats told apart by the shared store, answered after
+the 200, replay at start-up) is ``WebhookChannel``'s; this adapter checks Telegram's secret header,
+reads the update, and runs the bot's handlers (telegram_handlers) on it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
-import logging
-from collections.abc import Coroutine
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
 from pydantic import SecretStr
-from starlette.concurrency import run_in_threadpool
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application
 from telegram.request import BaseRequest
 
+from api.channels import base
+from api.channels.base import Incoming, Rejected, WebhookChannel
 from api.channels.telegram_bot import WEBHOOK_PATH, build_application, quiet_httpx
 from api.channels.telegram_handlers import APP_KEY, CHANNEL, UNDELIVERED_KEY
 from api.deps import AppContext
 from api.settings import ApiSettings
-
-log = logging.getLogger("api.telegram")
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SHUTDOWN_GRACE_SECONDS = 10
@@ -45,22 +40,24 @@ def _secret_matches(given: str | None, secret: SecretStr | None) -> bool:
     return hmac.compare_digest(given.encode(), secret.get_secret_value().encode())  # constant time
 
 
-class TelegramChannel:
-    """The bot of one app: its start and stop, the webhook, and the updates being processed."""
+class TelegramChannel(WebhookChannel[Update]):
+    """The bot of one app: its start and stop, and Telegram's updates read and answered."""
+
+    name = CHANNEL
+    shutdown_grace_seconds = SHUTDOWN_GRACE_SECONDS
 
     def __init__(self, settings: ApiSettings) -> None:
-        self.settings = settings
+        super().__init__(settings)
         self.request: BaseRequest | None = None  # replaceable before start-up (tests: a fake Bot API)
         self.replay_after_seconds: float = REPLAY_AFTER_SECONDS
         self.application: Application | None = None
         self._starting: asyncio.Lock | None = None
-        self._pending: set[asyncio.Task] = set()
 
     async def start(self, context: AppContext) -> None:
         """Build the bot; a Telegram outage must not keep the rest of the app from starting."""
         self.application = build_application(self.settings, self.request)
         self.application.bot_data.update({APP_KEY: context, UNDELIVERED_KEY: set()})
-        context.extras[CHANNEL] = self.application
+        context.telegram = self.application
         self._starting = asyncio.Lock()
         await self.ensure_running()
 
@@ -76,45 +73,19 @@ class TelegramChannel:
                 await application.initialize()
                 await application.start()
             except TelegramError:
-                log.exception("telegram bot not started; the webhook answers 503 until it is")
+                self.log.exception("telegram bot not started; the webhook answers 503 until it is")
                 return False
-            context: AppContext = application.bot_data[APP_KEY]
-            try:
-                # read before any new update is claimed by this process, so none is processed twice
-                left = await run_in_threadpool(context.store.unhandled_updates, CHANNEL, self.replay_after_seconds)
-            except ValueError:
-                log.exception("stored telegram updates unreadable; none replayed")
-                left = []
-            if left:
-                log.info("replaying %d telegram updates stored but never answered", len(left))
-                self.spawn(self._replay(context, left))
+            # inside the lock: read before any new update is claimed by this process, so none is processed twice
+            await self.replay_unhandled(application.bot_data[APP_KEY], self.replay_after_seconds)
         return True
 
-    async def stop(self, _context: AppContext) -> None:
+    async def stop(self, context: AppContext) -> None:
         """Let updates in progress finish (briefly), then stop the bot; cut-off ones are replayed next time."""
-        try:
-            await asyncio.wait_for(self.flush(), SHUTDOWN_GRACE_SECONDS)
-        except TimeoutError:
-            log.warning("stopping with %d telegram updates unanswered", len(self._pending))
+        await self.drain()
         if self.application is not None:
             if self.application.running:
                 await self.application.stop()
             await self.application.shutdown()
-
-    def spawn(self, work: Coroutine[object, object, None]) -> None:
-        task = asyncio.create_task(work)
-        self._pending.add(task)  # keep a reference: the loop holds tasks only weakly
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task) -> None:
-        self._pending.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("telegram update processing failed", exc_info=task.exception())
-
-    async def flush(self) -> None:
-        """Wait until every update taken so far is processed: at shutdown, and in tests."""
-        while self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
 
     def parse(self, payload: object) -> Update | None:
         """The update in a webhook body; None for anything else."""
@@ -125,61 +96,41 @@ class TelegramChannel:
         except (AttributeError, KeyError, TypeError, ValueError):
             return None
 
-    async def process(self, context: AppContext, update: Update) -> None:
-        """Answer one stored update, then mark it handled unless the reply could not reach Telegram."""
-        await self.application.process_update(update)  # handler failures go to the error handler
-        undelivered: set[int] = self.application.bot_data[UNDELIVERED_KEY]
-        if update.update_id in undelivered:
-            undelivered.discard(update.update_id)
-            return
-        await run_in_threadpool(context.store.mark_update_handled, CHANNEL, str(update.update_id))
+    def restore(self, update_id: str, payload: dict) -> Incoming[Update] | None:
+        update = self.parse(payload)
+        return None if update is None else Incoming(update_id, payload, _user_id(update), update)
 
-    async def _replay(self, context: AppContext, left: list[tuple[str, dict]]) -> None:
-        for update_id, payload in left:
-            if not await run_in_threadpool(context.store.claim_replay, CHANNEL, update_id):
-                continue  # another worker starting at the same time replays it
-            update = self.parse(payload)
-            if update is None:  # cannot be answered: do not try again at every start
-                log.warning("stored telegram update %s is not an update; dropped", update_id)
-                await run_in_threadpool(context.store.mark_update_handled, CHANNEL, update_id)
-                continue
-            context.metrics.channel_updates.labels(CHANNEL, "replayed").inc()
-            await self.process(context, update)
-
-    async def webhook(self, request: Request) -> Response:
-        """Telegram's POST: secret checked, update stored, 200 answered; the reply follows the 200."""
-        context: AppContext = request.app.state.context
-        counted = context.metrics.channel_updates
+    async def receive(self, request: Request) -> Incoming[Update]:
+        """Telegram's POST: the secret header checked, then the update read; 503 while the bot cannot start."""
         if not _secret_matches(request.headers.get(SECRET_HEADER), self.settings.telegram_webhook_secret):
-            counted.labels(CHANNEL, "forged").inc()
-            return JSONResponse({"detail": BAD_SECRET}, status_code=403)
+            raise Rejected("forged", 403, BAD_SECRET)
         try:
             payload = await request.json()
         except ValueError:
-            counted.labels(CHANNEL, "invalid").inc()
-            return JSONResponse({"detail": BAD_JSON}, status_code=400)
+            raise Rejected("invalid", 400, BAD_JSON) from None
         update = self.parse(payload)
         if update is None:
-            counted.labels(CHANNEL, "invalid").inc()
-            return JSONResponse({"detail": NOT_AN_UPDATE}, status_code=400)
+            raise Rejected("invalid", 400, NOT_AN_UPDATE)
         if not await self.ensure_running():  # Telegram resends what was not answered 2xx
-            counted.labels(CHANNEL, "unavailable").inc()
-            return JSONResponse({"detail": NOT_READY}, status_code=503, headers={"Retry-After": "30"})
-        sender = update.effective_chat or update.effective_user  # the chat is the session (telegram_handlers)
-        user_id = str(sender.id) if sender is not None else None
-        if not await run_in_threadpool(context.store.claim_update, CHANNEL, str(update.update_id), payload, user_id):
-            counted.labels(CHANNEL, "duplicate").inc()
-            return Response(status_code=200)
-        counted.labels(CHANNEL, "accepted").inc()
-        self.spawn(self.process(context, update))
-        return Response(status_code=200)
+            raise Rejected("unavailable", 503, NOT_READY, {"Retry-After": "30"})
+        return Incoming(str(update.update_id), payload, _user_id(update), update)
+
+    async def answer(self, context: AppContext, incoming: Incoming[Update]) -> bool:
+        """Run the handlers on the update; False when their reply could not reach Telegram (replayed later)."""
+        await self.application.process_update(incoming.content)  # handler failures go to the error handler
+        undelivered: set[int] = self.application.bot_data[UNDELIVERED_KEY]
+        if incoming.content.update_id in undelivered:
+            undelivered.discard(incoming.content.update_id)
+            return False
+        return True
+
+
+def _user_id(update: Update) -> str | None:
+    sender = update.effective_chat or update.effective_user  # the chat is the session (telegram_handlers)
+    return str(sender.id) if sender is not None else None
 
 
 def mount(app: FastAPI, settings: ApiSettings) -> None:
     """Add the webhook route; the bot starts and stops with the app."""
     quiet_httpx()
-    channel = TelegramChannel(settings)
-    app.state.telegram = channel
-    app.add_api_route(WEBHOOK_PATH, channel.webhook, methods=["POST"], include_in_schema=False)
-    app.state.channel_starters.append(channel.start)
-    app.state.channel_stoppers.append(channel.stop)
+    base.mount(app, TelegramChannel(settings), WEBHOOK_PATH)

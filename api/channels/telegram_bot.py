@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from telegram import Bot, Update
 from telegram.ext import Application
 from telegram.request import BaseRequest
 
-from api.channels.telegram_handlers import APP_KEY, CHANNEL, add_handlers
+from api.channels.telegram_handlers import APP_KEY, add_handlers
+from api.deps import AppContext
 from api.settings import ApiSettings
 
 WEBHOOK_PATH = "/channels/telegram/webhook"
@@ -59,15 +61,18 @@ async def register_webhook(settings: ApiSettings, request: BaseRequest | None = 
     return url
 
 
-def run_polling(settings: ApiSettings) -> None:
-    """Local trials without a public address: long polling (PTB deletes the webhook before polling)."""
-    from api.app import build_context
+def run_polling(settings: ApiSettings, make_context: Callable[[ApiSettings], AppContext]) -> None:
+    """Local trials without a public address: long polling (PTB deletes the webhook before polling).
 
+    ``make_context`` builds what the handlers answer with (``api.app.build_context``, given by
+    ``python -m api``): the app imports this module, so this module does not import the app. It is
+    called only once the bot is built, so a missing token is reported before the knowledge base loads.
+    """
     quiet_httpx()
     application = build_application(settings, webhook=False)
-    context = build_context(settings)
+    context = make_context(settings)
     application.bot_data[APP_KEY] = context
-    context.extras[CHANNEL] = application
+    context.telegram = application
     try:
         application.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
     finally:

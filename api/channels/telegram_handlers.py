@@ -12,7 +12,7 @@ from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from api.conversation import ChatReply
-from api.deps import AppContext
+from api.deps import AppContext, limit_user
 from api.store import UnknownAnswer
 from nlu.aspects import Aspect
 from nlu.pii import mask_pii
@@ -110,11 +110,8 @@ async def _converse(
     """Answer through ``converse`` within the user's rate limit; the keyboard goes with the last piece."""
     app = _app(context)
     chat_id = update.effective_chat.id
-    verdict = await run_in_threadpool(
-        app.limiter.hit, f"user:{CHANNEL}:{chat_id}", app.settings.rate_limit_user_per_minute
-    )
+    verdict = await run_in_threadpool(limit_user, app, CHANNEL, str(chat_id))
     if not verdict.allowed:
-        app.metrics.rate_limited.labels("user").inc()
         await context.bot.send_message(chat_id, TOO_FAST.format(seconds=verdict.retry_after))
         return
     reply = await run_in_threadpool(

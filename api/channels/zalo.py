@@ -7,9 +7,9 @@ webhook"), restated at https://hainh.me/zalo-api-php-webhook-callback-official-a
 same check in chatwoot/chatwoot app/jobs/webhooks/zalo_events_job.rb. The key is the OA secret key,
 not the app secret.
 
-A user message is stored durably (``claim_update``, which also drops Zalo's re-deliveries across
-workers) before the 200; the answer is computed and sent after it, in a task, and the update is
-marked handled once the reply is out.
+Storing before the 200, dropping Zalo's re-deliveries across workers and answering after the 200
+are ``WebhookChannel``'s; this adapter checks the signature and the event's age, picks the user's
+message out of the event, and answers it through the OA client (zalo_client).
 """
 
 from __future__ import annotations
@@ -18,23 +18,24 @@ import asyncio
 import hashlib
 import hmac
 import json
-import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 
 import httpx
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.channels.zalo_client import Tokens, TokenStore, ZaloApiError, ZaloClient, ZaloUnavailable
-from api.deps import RATE_LIMITED, AppContext
+from api.channels import base
+from api.channels.base import Incoming, Rejected, WebhookChannel
+from api.channels.zalo_client import ZaloApiError, ZaloClient, ZaloUnavailable
+from api.channels.zalo_tokens import Tokens, TokenStore
+from api.deps import RATE_LIMITED, AppContext, limit_user
 from api.settings import ApiSettings
 from nlu.pii import mask_pii
 
-log = logging.getLogger("api.zalo")
-
 CHANNEL = "zalo"
+WEBHOOK_PATH = "/channels/zalo/webhook"
 REPLAY_WINDOW_SECONDS = 600
 SHUTDOWN_GRACE_SECONDS = 30
 NON_TEXT_REPLY = (
@@ -45,19 +46,20 @@ BAD_JSON = "Nội dung không phải JSON hợp lệ."
 BAD_SIGNATURE = "Chữ ký sự kiện không hợp lệ."
 STALE_EVENT = "Sự kiện đã quá hạn."
 
-router = APIRouter(tags=["kênh chat"])
-
 
 def masked_user(user_id: str) -> str:
     """Enough of a Zalo user id to follow one user through the logs, not to identify them."""
     return f"…{user_id[-4:]}" if len(user_id) > 4 else "…"
 
 
-class ZaloChannel:
-    """The channel for one app: signature checks, the OA client (built at start-up), replies in flight."""
+class ZaloChannel(WebhookChannel[str | None]):
+    """The channel for one app: signature checks, the OA client (built at start-up); content: the text or None."""
+
+    name = CHANNEL
+    shutdown_grace_seconds = SHUTDOWN_GRACE_SECONDS
 
     def __init__(self, settings: ApiSettings) -> None:
-        self.settings = settings
+        super().__init__(settings)
         self.app_id = settings.zalo_app_id or ""
         self.oa_secret_key = settings.zalo_oa_secret_key.get_secret_value() if settings.zalo_oa_secret_key else ""
         # Replaceable before start-up (tests): Zalo's HTTP transport, the clock, the back-off sleep.
@@ -66,7 +68,6 @@ class ZaloChannel:
         self.sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
         self.client: ZaloClient | None = None
         self._http: httpx.AsyncClient | None = None
-        self._pending: set[asyncio.Task] = set()
 
     def signature_ok(self, raw: bytes, payload: dict, header: str | None) -> bool:
         timestamp = payload.get("timestamp")
@@ -98,54 +99,58 @@ class ZaloChannel:
         self.client = ZaloClient(self._http, tokens, self.app_id, secret, clock=self.clock, sleep=self.sleep)
         await self.client.start()
 
-    async def stop(self, _context: AppContext) -> None:
-        try:  # let replies in flight finish, but do not hold a shutdown for a Zalo that hangs
-            await asyncio.wait_for(self.flush(), timeout=SHUTDOWN_GRACE_SECONDS)
-        except TimeoutError:
-            log.warning("zalo: %d replies still in flight at shutdown", len(self._pending))
+    async def stop(self, context: AppContext) -> None:
+        await self.drain()
         if self._http is not None:
             await self._http.aclose()
 
-    def spawn(self, work: Coroutine[object, object, None]) -> None:
-        task = asyncio.create_task(work)
-        self._pending.add(task)  # keep a reference: the loop holds tasks only weakly
-        task.add_done_callback(self._pending.discard)
+    def acknowledge(self) -> Response:
+        return JSONResponse({"ok": True})
 
-    async def flush(self) -> None:
-        """Wait until every reply in flight is sent (or has failed): at shutdown, and in tests."""
-        while self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
-
-    async def answer(self, context: AppContext, user_id: str, msg_id: str, text: str | None) -> None:
-        """Reply to one stored message; mark it handled once the reply is sent."""
-        outcome = "replied"
+    async def receive(self, request: Request) -> Incoming[str | None] | None:
+        """One Zalo event: a JSON object, signed, recent; None for events that are not a user's message."""
+        raw = await request.body()
         try:
-            reply = await self._reply_text(context, user_id, text)
+            payload = json.loads(raw)
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            raise Rejected("invalid", 400, BAD_JSON)
+        if not self.signature_ok(raw, payload, request.headers.get("X-ZEvent-Signature")):
+            raise Rejected("forged", 401, BAD_SIGNATURE)
+        if not self.is_fresh(payload):
+            raise Rejected("stale", 401, STALE_EVENT)
+        return _user_message(payload)  # follows, read receipts, the OA's own messages: nothing to answer
+
+    async def answer(self, context: AppContext, incoming: Incoming[str | None]) -> bool:
+        """Reply to one stored message; True once the reply is sent."""
+        user_id = incoming.user_id
+        try:
+            reply = await self._reply_text(context, user_id, incoming.content)
             await self.client.send_text(user_id, reply)
         except (ZaloApiError, ZaloUnavailable) as error:
-            log.error("zalo reply to user %s failed: %s", masked_user(user_id), mask_pii(str(error)))
-            outcome = "failed"
+            self.log.error("zalo reply to user %s failed: %s", masked_user(user_id), mask_pii(str(error)))
         except Exception:
-            log.exception("zalo reply to user %s failed", masked_user(user_id))
-            outcome = "failed"
+            self.log.exception("zalo reply to user %s failed", masked_user(user_id))
         else:
-            await run_in_threadpool(context.store.mark_update_handled, CHANNEL, msg_id)
-        context.metrics.channel_updates.labels(CHANNEL, outcome).inc()
+            self.count(context, "replied")
+            return True
+        self.count(context, "failed")
+        return False
 
     async def _reply_text(self, context: AppContext, user_id: str, text: str | None) -> str:
         if text is None:
             return NON_TEXT_REPLY
-        verdict = context.limiter.hit(f"user:{CHANNEL}:{user_id}", context.settings.rate_limit_user_per_minute)
+        verdict = await run_in_threadpool(limit_user, context, CHANNEL, user_id)
         if not verdict.allowed:
-            context.metrics.rate_limited.labels("user").inc()
             return RATE_LIMITED
         chat = await run_in_threadpool(context.conversations.converse, CHANNEL, user_id, text)
         context.metrics.decisions.labels(CHANNEL, chat.answer.decision).inc()
         return chat.text
 
 
-def _user_message(payload: dict) -> tuple[str, str, str | None] | None:
-    """(sender id, message id, text or None) of a message a user sent the OA one-to-one; None otherwise."""
+def _user_message(payload: dict) -> Incoming[str | None] | None:
+    """A message a user sent the OA one-to-one (its text, None when not text); None for any other event."""
     event = str(payload.get("event_name") or "")
     if not event.startswith("user_send_") or "group" in event:
         return None
@@ -156,46 +161,9 @@ def _user_message(payload: dict) -> tuple[str, str, str | None] | None:
     if not user_id or not msg_id:
         return None
     text = message.get("text") if event == "user_send_text" else None
-    return user_id, msg_id, str(text) if text is not None else None
-
-
-@router.post("/channels/zalo/webhook", include_in_schema=False)
-async def webhook(request: Request) -> JSONResponse:
-    """One Zalo event: verified, stored and acknowledged; the reply follows the 200."""
-    channel: ZaloChannel = request.app.state.zalo
-    context: AppContext = request.app.state.context
-    counted = context.metrics.channel_updates
-    raw = await request.body()
-    try:
-        payload = json.loads(raw)
-    except ValueError:
-        payload = None
-    if not isinstance(payload, dict):
-        counted.labels(CHANNEL, "invalid").inc()
-        return JSONResponse({"detail": BAD_JSON}, status_code=400)
-    if not channel.signature_ok(raw, payload, request.headers.get("X-ZEvent-Signature")):
-        counted.labels(CHANNEL, "forged").inc()
-        return JSONResponse({"detail": BAD_SIGNATURE}, status_code=401)
-    if not channel.is_fresh(payload):
-        counted.labels(CHANNEL, "stale").inc()
-        return JSONResponse({"detail": STALE_EVENT}, status_code=401)
-    message = _user_message(payload)
-    if message is None:  # follows, read receipts, the OA's own messages: nothing to answer
-        counted.labels(CHANNEL, "ignored").inc()
-        return JSONResponse({"ok": True})
-    user_id, msg_id, text = message
-    if not await run_in_threadpool(context.store.claim_update, CHANNEL, msg_id, payload, user_id):
-        counted.labels(CHANNEL, "duplicate").inc()
-        return JSONResponse({"ok": True})
-    counted.labels(CHANNEL, "accepted").inc()
-    channel.spawn(channel.answer(context, user_id, msg_id, text))
-    return JSONResponse({"ok": True})
+    return Incoming(msg_id, payload, user_id, str(text) if text is not None else None)
 
 
 def mount(app: FastAPI, settings: ApiSettings) -> None:
     """Add the webhook; the OA client starts and stops with the app."""
-    channel = ZaloChannel(settings)
-    app.state.zalo = channel
-    app.include_router(router)
-    app.state.channel_starters.append(channel.start)
-    app.state.channel_stoppers.append(channel.stop)
+    base.mount(app, ZaloChannel(settings), WEBHOOK_PATH)

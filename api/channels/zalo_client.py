@@ -4,27 +4,29 @@ Endpoints and fields follow Zalo's OA API v3 and OAuth v4 (developers.zalo.me); 
 SDK shows the same calls (zaloplatform/zalo-java-sdk: src/test/java/v3/SendTextCSMessage.java,
 src/test/java/GetAccessTokenByRefreshToken.java).
 
-A refresh token can be used once, so the current token pair lives in the shared database: every
-worker reads the newest pair there, and a pair is replaced only if the refresh token used is still
-the stored one (another worker may have refreshed first).
+The token pair is kept in the shared database (zalo_tokens.py); a refresh is done once per process
+at a time, and a worker whose refresh token was spent by another worker takes the pair it stored.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 import httpx
-from sqlalchemy import Column, Float, Integer, Table, Text, insert, select, update
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    retry_if_result,
+    stop_after_attempt,
+    wait_exponential,
+)
 
-from api.store import metadata
+from api.channels.zalo_tokens import Tokens, TokenStore
 
 log = logging.getLogger("api.zalo")
 
@@ -33,18 +35,6 @@ TOKEN_URL = "https://oauth.zaloapp.com/v4/oa/access_token"
 TEXT_LIMIT = 2000  # characters per OA text message
 # -216: "Access token is invalid" (OA API); -124: access token invalid or expired (OAuth, ZNS).
 TOKEN_ERRORS = frozenset({-216, -124})
-REFRESH_MARGIN_SECONDS = 300
-
-zalo_tokens = Table(
-    "zalo_tokens",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("access_token", Text, nullable=False),
-    Column("refresh_token", Text, nullable=False),
-    Column("expires_at", Float),  # epoch seconds; NULL when unknown (a pair pasted into the settings)
-    Column("seed", Text, nullable=False),  # hash of the settings' pair this row started from
-    Column("updated_at", Float, nullable=False),
-)
 
 
 class ZaloApiError(RuntimeError):
@@ -57,66 +47,6 @@ class ZaloApiError(RuntimeError):
 
 class ZaloUnavailable(RuntimeError):
     """Zalo did not answer usably after every retry (network errors, HTTP 5xx or 429)."""
-
-
-@dataclass(frozen=True)
-class Tokens:
-    access_token: str
-    refresh_token: str
-    expires_at: float | None = None
-
-    def expiring(self, now: float) -> bool:
-        return self.expires_at is not None and self.expires_at - now < REFRESH_MARGIN_SECONDS
-
-    def fingerprint(self) -> str:
-        return hashlib.sha256(f"{self.access_token}\n{self.refresh_token}".encode()).hexdigest()
-
-
-class TokenStore:
-    """The current token pair, one row in the shared database, seeded from the settings."""
-
-    ROW = 1
-
-    def __init__(self, engine: Engine, seed: Tokens, clock: Callable[[], float] = time.time) -> None:
-        self.engine = engine
-        self.seed = seed
-        self.clock = clock
-        zalo_tokens.create(engine, checkfirst=True)
-
-    def load(self) -> Tokens:
-        """The stored pair; the settings' pair when none is stored or when the settings got a new pair."""
-        with self.engine.connect() as connection:
-            row = connection.execute(select(zalo_tokens).where(zalo_tokens.c.id == self.ROW)).first()
-        if row and row.seed == self.seed.fingerprint():
-            return Tokens(row.access_token, row.refresh_token, row.expires_at)
-        values = {**self._values(self.seed), "seed": self.seed.fingerprint()}
-        try:
-            with self.engine.begin() as connection:
-                if row:  # an operator authorised the OA again: the settings now hold the live pair
-                    connection.execute(update(zalo_tokens).where(zalo_tokens.c.id == self.ROW).values(**values))
-                else:
-                    connection.execute(insert(zalo_tokens).values(id=self.ROW, **values))
-        except IntegrityError:  # another worker seeded it at the same moment
-            return self.load()
-        return self.seed
-
-    def replace(self, used_refresh_token: str, new: Tokens) -> bool:
-        """Store ``new`` unless the pair refreshed with ``used_refresh_token`` was already replaced."""
-        with self.engine.begin() as connection:
-            changed = connection.execute(
-                update(zalo_tokens)
-                .where(zalo_tokens.c.id == self.ROW, zalo_tokens.c.refresh_token == used_refresh_token)
-                .values(**self._values(new))
-            ).rowcount
-        return changed == 1
-
-    def _values(self, tokens: Tokens) -> dict:
-        return {
-            "access_token": tokens.access_token,
-            "refresh_token": tokens.refresh_token,
-            "expires_at": tokens.expires_at,
-            "updated_at": self.clock(),
-        }
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
@@ -243,18 +173,33 @@ class ZaloClient:
 
     async def _post(self, url: str, **request: object) -> httpx.Response:
         """POST with retries on network errors, HTTP 5xx and 429 (exponential back-off); other answers return."""
-        problem = ""
-        for attempt in range(1, self.attempts + 1):
-            if attempt > 1:
-                delay = self.backoff_seconds * 2 ** (attempt - 2)
-                log.warning("zalo %s: %s, retry %d in %.1f s", url, problem, attempt - 1, delay)
-                await self.sleep(delay)
-            try:
-                response = await self.http.post(url, **request)
-            except httpx.TransportError as error:
-                problem = type(error).__name__
-                continue
-            if response.status_code < 500 and response.status_code != 429:
-                return response
-            problem = f"HTTP {response.status_code}"
-        raise ZaloUnavailable(f"{url}: {problem} after {self.attempts} attempts")
+
+        def log_retry(state: RetryCallState) -> None:
+            delay = state.next_action.sleep
+            log.warning("zalo %s: %s, retry %d in %.1f s", url, _problem(state), state.attempt_number, delay)
+
+        def give_up(state: RetryCallState) -> httpx.Response:
+            raise ZaloUnavailable(f"{url}: {_problem(state)} after {self.attempts} attempts")
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.attempts),
+            wait=wait_exponential(multiplier=self.backoff_seconds),  # 0.5 s, 1 s, 2 s... by default
+            retry=retry_if_exception_type(httpx.TransportError) | retry_if_result(_transient),
+            sleep=self.sleep,
+            before_sleep=log_retry,
+            retry_error_callback=give_up,
+        )
+        return await retrying(self.http.post, url, **request)
+
+
+def _transient(response: httpx.Response) -> bool:
+    """Worth another try: Zalo overloaded or failing (429, 5xx). Any other answer is Zalo's and is returned."""
+    return response.status_code >= 500 or response.status_code == 429
+
+
+def _problem(state: RetryCallState) -> str:
+    """What went wrong with the last attempt, for the log and the error: the exception's type or the status."""
+    outcome = state.outcome
+    if outcome.failed:
+        return type(outcome.exception()).__name__
+    return f"HTTP {outcome.result().status_code}"

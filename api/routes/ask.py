@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Context, IpLimited, enforce
+from api.deps import Context, IpLimited, limit_user, refuse_if_limited
 from api.schemas import AskRequest, AskResponse, ErrorBody, ask_response
 
 router = APIRouter(prefix="/v1", tags=["hỏi đáp"])
@@ -20,8 +20,7 @@ router = APIRouter(prefix="/v1", tags=["hỏi đáp"])
 )
 async def ask(body: AskRequest, context: Context) -> AskResponse:
     """Answer a question (or a candidate/aspect button) within the client's session."""
-    user_key = f"{body.channel}:{body.session_id}"
-    enforce(context, f"user:{user_key}", context.settings.rate_limit_user_per_minute, "user")
+    refuse_if_limited(limit_user(context, body.channel, body.session_id))
     reply = await run_in_threadpool(
         context.conversations.converse,
         body.channel,

@@ -27,12 +27,12 @@ ACTION_THREADS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="rasa-acti
 
 def executor_for(context: AppContext) -> ActionExecutor:
     """One executor per app, built on first use with the app's answer service."""
-    executor = context.extras.get("rasa_executor")
+    executor = context.rasa_executor
     if executor is None:
         executor = ActionExecutor()
         for action in make_actions(context.service):
             executor.register_action(action)
-        context.extras["rasa_executor"] = executor
+        context.rasa_executor = executor
     return executor
 
 

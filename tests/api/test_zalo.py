@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from api.app import create_app
 from api.channels.zalo import BAD_JSON, BAD_SIGNATURE, NON_TEXT_REPLY, STALE_EVENT
-from api.channels.zalo_client import MESSAGE_URL, TEXT_LIMIT, TOKEN_URL, Tokens, TokenStore, split_text, zalo_tokens
+from api.channels.zalo_client import MESSAGE_URL, TEXT_LIMIT, TOKEN_URL, split_text
+from api.channels.zalo_tokens import Tokens, TokenStore, zalo_tokens
 from api.store import ConversationStore, channel_updates
 from tests.conftest import make_api_settings
 

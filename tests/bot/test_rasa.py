@@ -21,6 +21,7 @@ from sqlalchemy import select
 from bot import server
 from bot.actions.actions import OFFER_LINE
 from knowledge.settings import REPOSITORY_ROOT
+from tests.live_stack import live_stack
 
 pytestmark = pytest.mark.slow
 
@@ -96,7 +97,7 @@ def test_macro_f1_of_the_held_out_messages(rasa_model: Path, tmp_path: Path) -> 
 
 @pytest.fixture(scope="module")
 def stack(rasa_model: Path, fixture_service, tmp_path_factory):
-    with server.live_stack(fixture_service, rasa_model, tmp_path_factory.mktemp("live")) as live:
+    with live_stack(fixture_service, rasa_model, tmp_path_factory.mktemp("live")) as live:
         yield live
 
 

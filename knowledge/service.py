@@ -14,7 +14,7 @@ from knowledge.answer.hanoi import HanoiData, cached_hanoi_data
 from knowledge.build import ensure_built
 from knowledge.errors import ProcedureNotFound
 from knowledge.ingest.records import Procedure
-from knowledge.retrieval.decide import uncovered_subject
+from knowledge.retrieval.decide import Decision, uncovered_subject
 from knowledge.retrieval.dense import DenseIndex
 from knowledge.retrieval.embedding.encoder import Encoder
 from knowledge.retrieval.embedding.factory import query_encoder
@@ -93,52 +93,34 @@ class AnswerService:
         result = self.search(question)
         query = result.query
         candidates = [CandidateView.of(c.procedure, round(c.score, 4)) for c in result.candidates]
+
+        def reply(decision: Decision, text: str, **details: object) -> Answer:
+            return Answer.model_validate(
+                {
+                    "question": question,
+                    "decision": decision,
+                    "aspect": query.aspect,
+                    "text": text,
+                    "candidates": candidates,
+                    "reason": result.reason,
+                    **details,
+                }
+            )
+
         if query.is_empty:
             # "lệ phí bao nhiêu?" with no procedure named: ask which one rather than show examples.
             text = EMPTY_QUESTION_REPLY
             if query.aspect != "general":
                 text = WHICH_PROCEDURE_REPLY.format(aspect=ASPECT_REGISTRY[query.aspect].title.lower())
-            return Answer(
-                question=question,
-                decision="abstain",
-                aspect=query.aspect,
-                text=text,
-                candidates=candidates,
-                reason=result.reason,
-            )
+            return reply("abstain", text)
         if result.decision == "abstain":
             subject = uncovered_subject(query, result.best) if result.best else None
-            text = self.composer.abstain(subject.field if subject else None)
-            return Answer(
-                question=question,
-                decision="abstain",
-                aspect=query.aspect,
-                text=text,
-                candidates=candidates,
-                reason=result.reason,
-            )
+            return reply("abstain", self.composer.abstain(subject.field if subject else None))
         if result.decision == "clarify":
             options = [CandidateView.of(c.procedure, round(c.score, 4)) for c in result.options]
-            text = self.composer.clarify([c.procedure for c in result.options])
-            return Answer(
-                question=question,
-                decision="clarify",
-                aspect=query.aspect,
-                text=text,
-                candidates=candidates,
-                options=options,
-                reason=result.reason,
-            )
+            return reply("clarify", self.composer.clarify([c.procedure for c in result.options]), options=options)
         best = result.best.procedure
-        text = self.composer.answer(best, query.aspect)
-        return Answer(
-            question=question,
-            decision="answer",
-            aspect=query.aspect,
-            text=text,
-            procedure=ProcedureRef.of(best),
-            candidates=candidates,
-        )
+        return reply("answer", self.composer.answer(best, query.aspect), procedure=ProcedureRef.of(best))
 
     def answer_about(self, code: str, aspect: Aspect) -> Answer:
         """The reply about ``aspect`` of the procedure ``code`` (after a choice or a follow-up)."""

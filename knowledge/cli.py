@@ -234,12 +234,16 @@ def _chat(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from knowledge.evaluation.quality import read_questions, report
+    from knowledge.retrieval.learned import provenance_lines
 
     service = _service()
     started = time.perf_counter()
     questions = read_questions(args.file)
     text, figures = report(questions, service.search)
     print(text)
+    print("learned parameters (the dev set measures; it trains nothing once refit):")
+    for line in provenance_lines():
+        print(f"  {line}")
     print(f"{len(questions)} questions × 2 in {time.perf_counter() - started:.1f} s")
     if args.json:
         print(json.dumps(figures, ensure_ascii=False, indent=1))

@@ -8,14 +8,14 @@ question is used as typed and without diacritics, both in the question's fold.
 "the question is in the knowledge base" on `knowledge.retrieval.candidates.CONFIDENCE_FEATURES` (false
 abstention weighted 2.5 times), fitted on four folds; the threshold on its log-odds is the one
 maximising abstention − 2.5 × false abstention on those four folds; both are scored on the
-fifth. The folds' mean weights and median threshold go into knowledge.retrieval.candidates. Lexical only: the
+fifth. The folds' mean weights and median threshold go into knowledge/data/learned/confidence.json. Lexical only: the
 threshold on `evidence` alone, chosen the same way. Every question is searched once: the rules
 that abstain whatever the threshold (a field outside the knowledge base, a question about the
 law, nothing found) are recorded with the features, and thresholds are applied to those numbers.
 
 `python -m knowledge tune-rerank FILE` — the reranker's weights: a listwise softmax model over
 each procedure question's short list, its regularisation chosen by an inner grouped CV, scored
-on the held-out fold; the folds' mean weights go into :data:`knowledge.retrieval.rerank.RERANK_WEIGHTS`.
+on the held-out fold; the folds' mean weights go into knowledge/data/learned/rerank.json.
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ def tune(searcher: Searcher, questions: list[LabelledQuestion]) -> str:
         lines.append(f"{label:>18}: held-out abstention {abstention:.3f}, false abstention {false_abstention:.3f}")
     weights, bias, threshold = np.mean(fold_weights, axis=0), float(np.mean(fold_bias)), statistics.median(chosen)
     lines.append(
-        "knowledge.retrieval.decide: CONFIDENCE_WEIGHTS (folds' mean, ± sd), CONFIDENCE_BIAS, abstain_below_confidence:"
+        "knowledge/data/learned/confidence.json: weights (folds' mean, ± sd), bias, threshold:"
     )
     for name, value, sd in zip(CONFIDENCE_FEATURES, weights, np.std(fold_weights, axis=0)):
         lines.append(f"    {name!r}: {value:.3f},  # ± {sd:.3f}")
@@ -341,7 +341,7 @@ def tune_rerank(searcher: Searcher, questions: list[LabelledQuestion]) -> str:
         first = ranks([item for item, _ in held_out if item.folded == folded], None)
         lines.append(f"{label:>18}: held-out {_summary(np.array(mine))}   | first stage {_summary(first)}")
     mean, spread = np.mean(fold_weights, axis=0), np.std(fold_weights, axis=0)
-    lines.append("weights (÷ first-stage weight; mean ± sd over folds) for knowledge.retrieval.rerank.RERANK_WEIGHTS:")
+    lines.append("weights (÷ first-stage weight; mean ± sd over folds) for knowledge/data/learned/rerank.json:")
     for name, value, sd in zip(FEATURES, mean[1:], spread[1:]):
         lines.append(f"    {name!r}: {value:.3f},  # ± {sd:.3f}")
     return "\n".join(lines)

@@ -16,6 +16,7 @@ from typing import Literal
 import numpy as np
 
 from knowledge.retrieval.candidates import Candidate
+from knowledge.retrieval.learned import learned
 from knowledge.retrieval.lexical import body_text
 from knowledge.retrieval.params import SearchParams
 from knowledge.retrieval.query import AnalyzedQuery
@@ -85,8 +86,8 @@ def decide(
     return "answer", [], ""
 
 
-# Inputs of `confidence`; weights from `python -m knowledge tune` (the folds' mean of a
-# logistic regression, in raw units), the bias in CONFIDENCE_BIAS.
+# Inputs of `confidence`; weights, bias and threshold in knowledge/data/learned/confidence.json,
+# written from `python -m knowledge tune` (the folds' mean of a logistic regression, in raw units).
 CONFIDENCE_FEATURES = (
     "coverage",  # of the best candidate (see Candidate)
     "phrase_coverage",
@@ -97,17 +98,8 @@ CONFIDENCE_FEATURES = (
     "best_evidence_of_three",  # the strongest `evidence` among the first three
     "best_cosine",  # the highest cosine in the short list
 )
-CONFIDENCE_WEIGHTS: dict[str, float] = {
-    "coverage": 0.329,
-    "phrase_coverage": -0.699,
-    "name_coverage": -0.008,
-    "cosine": 15.229,
-    "score": 3.050,
-    "margin": 1.733,
-    "best_evidence_of_three": 0.664,
-    "best_cosine": 21.564,
-}
-CONFIDENCE_BIAS = -37.399
+CONFIDENCE_WEIGHTS: dict[str, float] = learned("confidence").weights
+CONFIDENCE_BIAS: float = learned("confidence").bias or 0.0
 
 
 def confidence_features(candidates: Sequence[Candidate], params: SearchParams | None = None) -> np.ndarray:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from knowledge.retrieval.learned import learned
+
 
 @dataclass(frozen=True)
 class SearchParams:
@@ -23,9 +25,9 @@ class SearchParams:
     # lexical only: abstain when evidence (0.5 * coverage + phrase coverage + name coverage, see
     # Candidate) is below this; chosen by `python -m knowledge tune` when lexical was the default
     abstain_below_lexical_evidence: float = 0.70
-    # hybrid: abstain when confidence (see `confidence`) is below this; the folds' median
-    # threshold from `python -m knowledge tune`
-    abstain_below_confidence: float = 0.31
+    # hybrid: abstain when confidence (see `confidence`) is below this; learned with the
+    # confidence's weights (knowledge/data/learned/confidence.json)
+    abstain_below_confidence: float = learned("confidence").threshold or 0.0
     # a question about a field outside the knowledge base is answered only on a strong name match
     out_of_scope_name_coverage: float = 0.6
     weight_dense: float = 2.0

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from knowledge.ingest.records import Procedure
+from knowledge.retrieval.learned import learned
 from knowledge.retrieval.query import NUMBER_WORDS, AnalyzedQuery, document_terms, is_number, retrieval_token
 from knowledge.retrieval.variants import family_name, missing_acts
 from nlu.text import fold, syllables
@@ -48,18 +49,7 @@ FEATURES = (
 
 # From `python -m knowledge tune-rerank ../shared/eval/dev.jsonl` (5 grouped folds; the README
 # has the held-out figures): the folds' mean weights divided by the first-stage weight.
-RERANK_WEIGHTS: dict[str, float] = {
-    "documents": 0.237,
-    "steps": 0.297,
-    "field": 0.286,
-    "name_said": 0.163,
-    "commune_level": 0.137,
-    "citizens": 0.151,
-    "missing_actions": -0.294,
-    "name_pairs_said": 0.013,
-    "numbers_agree": 0.063,
-    "negation_agrees": 0.070,
-}
+RERANK_WEIGHTS: dict[str, float] = learned("rerank").weights
 
 
 @dataclass(frozen=True)

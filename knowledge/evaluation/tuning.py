@@ -160,9 +160,7 @@ def tune(searcher: Searcher, questions: list[LabelledQuestion]) -> str:
         label = "without diacritics" if folded else "as typed"
         lines.append(f"{label:>18}: held-out abstention {abstention:.3f}, false abstention {false_abstention:.3f}")
     weights, bias, threshold = np.mean(fold_weights, axis=0), float(np.mean(fold_bias)), statistics.median(chosen)
-    lines.append(
-        "knowledge/data/learned/confidence.json: weights (folds' mean, ± sd), bias, threshold:"
-    )
+    lines.append("knowledge/data/learned/confidence.json: weights (folds' mean, ± sd), bias, threshold:")
     for name, value, sd in zip(CONFIDENCE_FEATURES, weights, np.std(fold_weights, axis=0)):
         lines.append(f"    {name!r}: {value:.3f},  # ± {sd:.3f}")
     lines.append(f"    bias {bias:.3f}, median threshold {threshold:.2f}")

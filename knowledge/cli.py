@@ -85,14 +85,17 @@ def _parser() -> argparse.ArgumentParser:
 
     tune = commands.add_parser("tune", help="choose the abstention threshold by grouped cross-validation")
     tune.add_argument("file", type=Path)
+    tune.add_argument("--write", action="store_true", help="write knowledge/data/learned/confidence.json")
     tune.set_defaults(handler=_tune)
 
     tune_rerank = commands.add_parser("tune-rerank", help="choose the reranker's weights by grouped cross-validation")
     tune_rerank.add_argument("file", type=Path)
+    tune_rerank.add_argument("--write", action="store_true", help="write knowledge/data/learned/rerank.json")
     tune_rerank.set_defaults(handler=_tune_rerank)
 
     training = commands.add_parser(
-        "training-set", help="write the training questions (never the dev set) in the evaluation schema"
+        "training-set",
+        help="write the training questions (portal, our own, generated from the records; never dev) for eval/tune",
     )
     training.add_argument("out", type=Path, help="the JSONL file to write, for eval / tune / tune-rerank")
     training.set_defaults(handler=_training_set)
@@ -252,18 +255,36 @@ def _eval(args: argparse.Namespace) -> int:
 
 def _tune(args: argparse.Namespace) -> int:
     from knowledge.evaluation.quality import read_questions
-    from knowledge.evaluation.tuning import tune
+    from knowledge.evaluation.tuning import fit_abstention, tune
 
-    print(tune(_service().searcher, read_questions(args.file)))
-    return 0
+    searcher = _service().searcher
+    questions = read_questions(args.file)
+    if not args.write:
+        print(tune(searcher, questions))
+        return 0
+    report, values = fit_abstention(searcher, questions)
+    print(report)
+    return _write_learned(
+        "confidence",
+        "The abstention confidence: a logistic regression (log-odds, raw units) over "
+        "knowledge.retrieval.decide.CONFIDENCE_FEATURES, and the threshold below which the assistant abstains.",
+        "python -m knowledge tune FILE --write: grouped 5-fold cross-validation; the folds' mean weights and "
+        "median threshold, each fold's threshold the most abstention within 3 % false abstention",
+        args.file,
+        questions,
+        values,
+    )
 
 
 def _training_set(args: argparse.Namespace) -> int:
     from collections import Counter
 
+    from knowledge.build import ensure_built
+    from knowledge.evaluation.generated import generated_questions
     from knowledge.evaluation.training import training_questions, write_questions
 
-    questions = training_questions()
+    procedures = ensure_built(get_settings(), progress=False).load_procedures()
+    questions = training_questions() + generated_questions(procedures)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_questions(questions, args.out)
     kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(Counter(q.kind for q in questions).items()))
@@ -273,7 +294,45 @@ def _training_set(args: argparse.Namespace) -> int:
 
 def _tune_rerank(args: argparse.Namespace) -> int:
     from knowledge.evaluation.quality import read_questions
-    from knowledge.evaluation.tuning import tune_rerank
+    from knowledge.evaluation.tuning import fit_rerank, tune_rerank
 
-    print(tune_rerank(_service().searcher, read_questions(args.file)))
+    searcher = _service().searcher
+    questions = read_questions(args.file)
+    if not args.write:
+        print(tune_rerank(searcher, questions))
+        return 0
+    report, values = fit_rerank(searcher, questions)
+    print(report)
+    return _write_learned(
+        "rerank",
+        "Weights of the reranker's features (knowledge.retrieval.rerank.FEATURES), divided by the first "
+        "stage's weight: the folds' mean of a listwise softmax model.",
+        "python -m knowledge tune-rerank FILE --write: grouped 5-fold cross-validation",
+        args.file,
+        questions,
+        values,
+    )
+
+
+def _write_learned(name: str, description: str, method: str, path: Path, questions: list, values: dict) -> int:
+    """Write what a tune command learned, saying on what; the dev set is refused (it only measures)."""
+    from collections import Counter
+
+    from knowledge.retrieval.learned import LearnedParameters, write_learned
+    from knowledge.settings import REPOSITORY_ROOT
+
+    if path.resolve() == (REPOSITORY_ROOT.parent / "shared" / "eval" / "dev.jsonl").resolve():
+        print("error: the dev set measures; it trains nothing (write from a training file)", file=sys.stderr)
+        return 2
+    sources = ", ".join(f"{source} {count}" for source, count in sorted(Counter(q.source for q in questions).items()))
+    kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(Counter(q.kind for q in questions).items()))
+    parameters = LearnedParameters(
+        name=name,
+        description=description,
+        trained_on=f"{path.name}: {len(questions)} questions ({sources}; {kinds}), from ./dev.sh training-set",
+        fit_on_dev=False,
+        method=method,
+        **values,
+    )
+    print(f"written: {write_learned(parameters)}", file=sys.stderr)
     return 0

@@ -8,6 +8,8 @@ Three sources, joined into questions of the evaluation schema (so that ``eval``,
   or a refusal, with why the portal's own links were kept, dropped or replaced);
 - questions we wrote ourselves (``own_questions.jsonl``): off-topic chat, fields outside the
   knowledge base, general legal questions;
+- questions generated from the records the way people ask in chat (:mod:`.generated`), added by
+  ``python -m knowledge training-set``, which has the records at hand.
 
 The label files hold ids and labels only; the question text is read from the shared file at load
 time, so the project keeps no copy of it.

@@ -35,6 +35,9 @@ from nlu.text import fold
 
 THRESHOLDS = tuple(round(0.30 + 0.05 * step, 2) for step in range(27))
 FALSE_ABSTENTION_COST = 2.5
+# The operating point: the most abstention whose false abstention on the fitting folds stays
+# within this budget (issue 12: at most 3 % of procedure questions refused).
+FALSE_ABSTENTION_BUDGET = 0.03
 CONFIDENCE_REGULARISATION = 0.01
 
 
@@ -89,9 +92,13 @@ def rates(observed: list[_Observed], scores: list[float], threshold: float) -> t
 
 
 def _best_threshold(observed: list[_Observed], scores: list[float], thresholds: Iterable[float]) -> float:
-    def gain(threshold: float) -> float:
+    """The threshold with the most abstention whose false abstention stays within the budget."""
+
+    def gain(threshold: float) -> tuple[bool, float, float]:
         abstention, false_abstention = rates(observed, scores, threshold)
-        return abstention - FALSE_ABSTENTION_COST * false_abstention
+        if false_abstention <= FALSE_ABSTENTION_BUDGET:
+            return True, abstention, -false_abstention
+        return False, -false_abstention, abstention  # none within the budget: the fewest refused
 
     return max(thresholds, key=gain)
 
@@ -133,11 +140,18 @@ def _scores(observed: list[_Observed], weights: np.ndarray, bias: float) -> list
 
 
 def tune(searcher: Searcher, questions: list[LabelledQuestion]) -> str:
+    """The report of :func:`fit_abstention` (lexical only: of the evidence threshold)."""
     if searcher.dense is None:
         return tune_lexical_threshold(searcher, questions)
+    return fit_abstention(searcher, questions)[0]
+
+
+def fit_abstention(searcher: Searcher, questions: list[LabelledQuestion]) -> tuple[str, dict]:
+    """Grouped 5-fold CV of the confidence and its threshold: (report, the values for confidence.json)."""
     observed = observe(searcher, questions)
     lines, fold_weights, fold_bias, chosen = [], [], [], []
     held_out: dict[bool, list[tuple[float, float, int, int]]] = {False: [], True: []}
+    summary: dict[str, tuple[float, float]] = {}
     for index, test in enumerate(buckets := _split(observed)):
         train = [o for other, bucket in enumerate(buckets) if other != index for o in bucket]
         weights, bias = fit_confidence(train)
@@ -159,6 +173,7 @@ def tune(searcher: Searcher, questions: list[LabelledQuestion]) -> str:
         false_abstention = sum(f * m for _, f, _, m in rows) / sum(m for *_, m in rows)
         label = "without diacritics" if folded else "as typed"
         lines.append(f"{label:>18}: held-out abstention {abstention:.3f}, false abstention {false_abstention:.3f}")
+        summary[label] = (abstention, false_abstention)
     weights, bias, threshold = np.mean(fold_weights, axis=0), float(np.mean(fold_bias)), statistics.median(chosen)
     lines.append("knowledge/data/learned/confidence.json: weights (folds' mean, ± sd), bias, threshold:")
     for name, value, sd in zip(CONFIDENCE_FEATURES, weights, np.std(fold_weights, axis=0)):
@@ -171,7 +186,18 @@ def tune(searcher: Searcher, questions: list[LabelledQuestion]) -> str:
         t = searcher.params.abstain_below_confidence + 0.25 * step
         abstention, false_abstention = rates([o for o, _ in typed], [s for _, s in typed], t)
         lines.append(f"{t:>9.2f}  {abstention:>10.3f}  {false_abstention:>16.3f}")
-    return "\n".join(lines)
+    learned = {
+        "held_out": {
+            "abstention": round(summary["as typed"][0], 3),
+            "false_abstention": round(summary["as typed"][1], 3),
+            "abstention_without_diacritics": round(summary["without diacritics"][0], 3),
+            "false_abstention_without_diacritics": round(summary["without diacritics"][1], 3),
+        },
+        "weights": {name: round(float(value), 3) for name, value in zip(CONFIDENCE_FEATURES, weights)},
+        "bias": round(bias, 3),
+        "threshold": round(float(threshold), 2),
+    }
+    return "\n".join(lines), learned
 
 
 def confidence_from(observed: _Observed, searcher: Searcher) -> float:
@@ -322,6 +348,11 @@ def _choose_regularisation(train: list[_ShortList]) -> float:
 
 def tune_rerank(searcher: Searcher, questions: list[LabelledQuestion]) -> str:
     """Grouped 5-fold CV of the reranker's weights; prints held-out figures and the weights to use."""
+    return fit_rerank(searcher, questions)[0]
+
+
+def fit_rerank(searcher: Searcher, questions: list[LabelledQuestion]) -> tuple[str, dict]:
+    """Grouped 5-fold CV of the reranker: (report, the values for rerank.json)."""
     lists = short_lists(searcher, questions)
     buckets = _by_group(lists)
     held_out, fold_weights = [], []
@@ -338,8 +369,19 @@ def tune_rerank(searcher: Searcher, questions: list[LabelledQuestion]) -> str:
         mine = [rank for item, rank in held_out if item.folded == folded]
         first = ranks([item for item, _ in held_out if item.folded == folded], None)
         lines.append(f"{label:>18}: held-out {_summary(np.array(mine))}   | first stage {_summary(first)}")
+        if not folded:
+            found = np.array(mine)
+            typed_figures = {
+                "top1": round(float(np.mean(found == 1)), 3),
+                "top3": round(float(np.mean(found <= 3)), 3),
+                "mrr10": round(float(np.mean(np.where(found <= 10, 1 / found, 0.0))), 3),
+            }
     mean, spread = np.mean(fold_weights, axis=0), np.std(fold_weights, axis=0)
     lines.append("weights (÷ first-stage weight; mean ± sd over folds) for knowledge/data/learned/rerank.json:")
     for name, value, sd in zip(FEATURES, mean[1:], spread[1:]):
         lines.append(f"    {name!r}: {value:.3f},  # ± {sd:.3f}")
-    return "\n".join(lines)
+    learned = {
+        "held_out": typed_figures,
+        "weights": {name: round(float(value), 3) for name, value in zip(FEATURES, mean[1:])},
+    }
+    return "\n".join(lines), learned

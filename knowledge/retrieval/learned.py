@@ -38,6 +38,15 @@ def learned(name: str, directory: Path = LEARNED_DIR) -> LearnedParameters:
     return LearnedParameters.model_validate(json.loads(path.read_text(encoding="utf-8")))
 
 
+def write_learned(parameters: LearnedParameters, directory: Path = LEARNED_DIR) -> Path:
+    """Replace the file of ``parameters.name`` (what the tune commands learned)."""
+    path = directory / f"{parameters.name}.json"
+    body = parameters.model_dump(exclude_none=True)
+    path.write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    learned.cache_clear()
+    return path
+
+
 def provenance_lines() -> list[str]:
     """What each learned parameter file was trained on, for the ``eval`` report."""
     lines = []

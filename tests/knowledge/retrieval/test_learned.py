@@ -38,3 +38,20 @@ def test_a_file_with_an_unknown_field_is_refused(tmp_path) -> None:
     (tmp_path / "rerank.json").write_text(json.dumps({**content, "typo": 1}), encoding="utf-8")
     with pytest.raises(ValidationError):
         learned("rerank", tmp_path)
+
+
+def test_written_parameters_read_back_the_same(tmp_path) -> None:
+    from knowledge.retrieval.learned import write_learned
+
+    parameters = learned("confidence")
+    write_learned(parameters, tmp_path)
+    assert learned("confidence", tmp_path) == parameters
+
+
+def test_the_tune_commands_refuse_to_write_from_the_dev_set(capsys) -> None:
+    from knowledge.cli import _write_learned
+    from knowledge.settings import REPOSITORY_ROOT
+
+    dev = REPOSITORY_ROOT.parent / "shared" / "eval" / "dev.jsonl"
+    assert _write_learned("rerank", "d", "m", dev, [], {"held_out": {}, "weights": {}}) == 2
+    assert "the dev set measures" in capsys.readouterr().err

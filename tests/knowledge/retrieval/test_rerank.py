@@ -127,3 +127,19 @@ def test_a_negated_case_agrees_only_with_the_name_that_negates_it() -> None:
     assert _negation_agreement(question, affirmed) == -1.0
     # "không" closing a yes/no question negates nothing across the comma
     assert negations("có cần xác nhận không, có phải hợp pháp hóa không?")[0] == frozenset()
+
+
+def test_the_threshold_is_the_most_abstention_within_the_false_abstention_budget() -> None:
+    from knowledge.evaluation.quality import LabelledQuestion
+    from knowledge.evaluation.tuning import _best_threshold
+
+    def observed(kind: str, index: int) -> _Observed:
+        expected = ("1.0",) if kind == "procedure" else ()
+        question = LabelledQuestion(f"{kind}{index}", "q", "t", kind, expected, "general")
+        return _Observed(question, False, False, 0.0, None)
+
+    inside = [observed("procedure", i) for i in range(100)]
+    outside = [observed("out_of_kb", i) for i in range(10)]
+    # procedure questions score 0..99; refusals score 0..9: a threshold t refuses t procedure questions
+    scores = [float(i) for i in range(100)] + [float(i) for i in range(10)]
+    assert _best_threshold(inside + outside, scores, [float(t) for t in range(12)]) == 3.0

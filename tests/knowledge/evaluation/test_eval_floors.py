@@ -28,24 +28,22 @@ def test_dev_set_floors(outcomes) -> None:
 
 
 def test_reranked_hybrid_keeps_its_gains(outcomes) -> None:
-    # first stage's ranking alone (before knowledge.retrieval.rerank): top-1 0.790, top-3 0.906. With the
-    # reranker and the confidence fit on the training set (knowledge/data/learned, nothing fit on dev):
-    # top-1 0.829, top-3 0.950, false abstention 0.006, abstention 0.606 (the threshold: the most
-    # abstention within 3 % false abstention on the training folds)
+    # first stage's ranking alone (before knowledge.retrieval.rerank): top-1 0.790, top-3 0.906; reranked
+    # with the learned confidence: top-1 0.867, top-3 0.956, false abstention 0.006, abstention 0.688
+    # (the confidence threshold trades abstention for false abstention at 2.5 : 1, see README)
     figures = metrics(outcomes)
-    assert figures["top1"] >= 0.82, figures
-    assert figures["top3"] >= 0.94, figures
+    assert figures["top1"] >= 0.85, figures
+    assert figures["top3"] >= 0.95, figures
     assert figures["false_abstention"] <= 0.03, figures
-    assert figures["abstention"] >= 0.59, figures
+    assert figures["abstention"] >= 0.66, figures
 
 
 def test_no_diacritics_floors(service) -> None:
     figures = metrics(run(read_questions(require_shared(DEV_SET)), service.search, fold_questions=True))
     assert figures["top3"] >= 0.80, figures
     assert figures["false_abstention"] <= 0.10, figures
-    # reranked (fit on the training set): top-1 0.829, false abstention 0.011, top-3 0.939
-    # (first stage's ranking: 0.796, 0.895)
-    assert figures["top1"] >= 0.82, figures
+    # reranked: top-1 0.862, false abstention 0.017, top-3 0.950 (first stage's ranking: 0.796, 0.895)
+    assert figures["top1"] >= 0.85, figures
     assert figures["false_abstention"] <= 0.05, figures
 
 

@@ -254,26 +254,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _tune(args: argparse.Namespace) -> int:
-    from knowledge.evaluation.quality import read_questions
-    from knowledge.evaluation.tuning import fit_abstention, tune
-
-    searcher = _service().searcher
-    questions = read_questions(args.file)
-    if not args.write:
-        print(tune(searcher, questions))
-        return 0
-    report, values = fit_abstention(searcher, questions)
-    print(report)
-    return _write_learned(
-        "confidence",
-        "The abstention confidence: a logistic regression (log-odds, raw units) over "
-        "knowledge.retrieval.decide.CONFIDENCE_FEATURES, and the threshold below which the assistant abstains.",
-        "python -m knowledge tune FILE --write: grouped 5-fold cross-validation; the folds' mean weights and "
-        "median threshold, each fold's threshold the most abstention within 3 % false abstention",
-        args.file,
-        questions,
-        values,
-    )
+    return _tune_command(args, "confidence")
 
 
 def _training_set(args: argparse.Namespace) -> int:
@@ -293,46 +274,61 @@ def _training_set(args: argparse.Namespace) -> int:
 
 
 def _tune_rerank(args: argparse.Namespace) -> int:
+    return _tune_command(args, "rerank")
+
+
+# How each learned file is made, as its ``method`` says.
+_TUNE_METHODS = {
+    "confidence": "python -m knowledge tune FILE --write: grouped 5-fold cross-validation; the folds' mean weights "
+    "and median threshold, each fold's threshold the most abstention within 3 % false abstention",
+    "rerank": "python -m knowledge tune-rerank FILE --write: grouped 5-fold cross-validation",
+}
+
+
+def _tune_command(args: argparse.Namespace, name: str) -> int:
+    """``tune`` (name "confidence") or ``tune-rerank`` ("rerank"): print the CV report; with --write, keep the fit."""
     from knowledge.evaluation.quality import read_questions
-    from knowledge.evaluation.tuning import fit_rerank, tune_rerank
+    from knowledge.evaluation.tuning import fit_abstention, fit_rerank, tune, tune_rerank
 
-    searcher = _service().searcher
-    questions = read_questions(args.file)
-    if not args.write:
-        print(tune_rerank(searcher, questions))
-        return 0
-    report, values = fit_rerank(searcher, questions)
-    print(report)
-    return _write_learned(
-        "rerank",
-        "Weights of the reranker's features (knowledge.retrieval.rerank.FEATURES), divided by the first "
-        "stage's weight: the folds' mean of a listwise softmax model.",
-        "python -m knowledge tune-rerank FILE --write: grouped 5-fold cross-validation",
-        args.file,
-        questions,
-        values,
-    )
-
-
-def _write_learned(name: str, description: str, method: str, path: Path, questions: list, values: dict) -> int:
-    """Write what a tune command learned, saying on what; the dev set is refused (it only measures)."""
-    from collections import Counter
-
-    from knowledge.retrieval.learned import LearnedParameters, write_learned
-    from knowledge.settings import REPOSITORY_ROOT
-
-    if path.resolve() == (REPOSITORY_ROOT.parent / "shared" / "eval" / "dev.jsonl").resolve():
+    if args.write and _is_dev_set(args.file):
         print("error: the dev set measures; it trains nothing (write from a training file)", file=sys.stderr)
         return 2
+    questions = read_questions(args.file)
+    searcher = _service().searcher
+    if not args.write:
+        print((tune if name == "confidence" else tune_rerank)(searcher, questions))
+        return 0
+    if name == "confidence" and searcher.dense is None:
+        print("error: the confidence is learned for hybrid search; lexical only has no file to write", file=sys.stderr)
+        return 2
+    report, values = (fit_abstention if name == "confidence" else fit_rerank)(searcher, questions)
+    print(report)
+    _write_learned(name, args.file, questions, values)
+    return 0
+
+
+def _is_dev_set(path: Path) -> bool:
+    from knowledge.settings import REPOSITORY_ROOT
+
+    return path.resolve() == (REPOSITORY_ROOT.parent / "shared" / "eval" / "dev.jsonl").resolve()
+
+
+def _write_learned(name: str, path: Path, questions: list, values: dict) -> None:
+    """Replace the learned file ``name`` with a fit on ``questions`` from ``path``, saying on what."""
+    from collections import Counter
+
+    from knowledge.retrieval.learned import LearnedParameters, learned, write_learned
+
     sources = ", ".join(f"{source} {count}" for source, count in sorted(Counter(q.source for q in questions).items()))
     kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(Counter(q.kind for q in questions).items()))
-    parameters = LearnedParameters(
-        name=name,
-        description=description,
-        trained_on=f"{path.name}: {len(questions)} questions ({sources}; {kinds}), from ./dev.sh training-set",
-        fit_on_dev=False,
-        method=method,
-        **values,
+    parameters = LearnedParameters.model_validate(
+        {
+            "name": name,
+            "description": learned(name).description,
+            "trained_on": f"{path.name}: {len(questions)} questions ({sources}; {kinds}), from ./dev.sh training-set",
+            "fit_on_dev": False,
+            "method": _TUNE_METHODS[name],
+            **values,
+        }
     )
     print(f"written: {write_learned(parameters)}", file=sys.stderr)
-    return 0

@@ -49,9 +49,9 @@ def test_written_parameters_read_back_the_same(tmp_path) -> None:
 
 
 def test_the_tune_commands_refuse_to_write_from_the_dev_set(capsys) -> None:
-    from knowledge.cli import _write_learned
+    from knowledge.cli import main
     from knowledge.settings import REPOSITORY_ROOT
 
     dev = REPOSITORY_ROOT.parent / "shared" / "eval" / "dev.jsonl"
-    assert _write_learned("rerank", "d", "m", dev, [], {"held_out": {}, "weights": {}}) == 2
+    assert main(["tune-rerank", str(dev), "--write"]) == 2
     assert "the dev set measures" in capsys.readouterr().err
